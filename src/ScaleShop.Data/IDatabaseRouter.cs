@@ -1,0 +1,32 @@
+using System.Data.Common;
+using ScaleShop.Data.Sharding;
+
+namespace ScaleShop.Data;
+
+/// <summary>
+/// The one way into a database. Catalog data has one logical database; user data is routed by logical
+/// shard through the current <see cref="ShardMap"/>. Callers own and dispose the opened connection.
+/// </summary>
+public interface IDatabaseRouter
+{
+    ShardMap ShardMap { get; }
+
+    ISqlDialect Dialect { get; }
+
+    ValueTask<DbConnection> OpenCatalogAsync(DataIntent intent, CancellationToken cancellationToken);
+
+    ValueTask<DbConnection> OpenShardAsync(int logicalShard, DataIntent intent, CancellationToken cancellationToken);
+
+    /// <summary>For work that spans a whole physical database (seeding, sweeps, migrations).</summary>
+    ValueTask<DbConnection> OpenPhysicalShardAsync(string physicalDatabase, DataIntent intent, CancellationToken cancellationToken);
+
+    /// <summary>Starts a transaction that takes the write lock at once (SQLite: BEGIN IMMEDIATE).</summary>
+    DbTransaction BeginWriteTransaction(DbConnection connection);
+}
+
+/// <summary>The few places where SQL differs between providers.</summary>
+public interface ISqlDialect
+{
+    /// <summary>True when an exception is a violation of a primary-key or unique constraint.</summary>
+    bool IsUniqueViolation(Exception exception);
+}

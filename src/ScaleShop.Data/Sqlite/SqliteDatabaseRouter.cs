@@ -1,0 +1,91 @@
+using System.Collections.Frozen;
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using ScaleShop.Data.Sharding;
+
+namespace ScaleShop.Data.Sqlite;
+
+/// <summary>
+/// Embedded defaults: one SQLite file for the catalog and one per physical shard, in WAL mode so readers
+/// never block the writer. Microsoft.Data.Sqlite pools connections per connection string, so opening one
+/// per unit of work is cheap.
+/// </summary>
+public sealed class SqliteDatabaseRouter : IDatabaseRouter
+{
+    public const string CatalogDatabaseName = "catalog";
+
+    private readonly string _catalogConnectionString;
+    private readonly FrozenDictionary<string, string> _shardConnectionStrings;
+    private readonly string _connectionPragmas;
+    private readonly DataMetrics _metrics;
+
+    public SqliteDatabaseRouter(IOptions<StorageOptions> options, DataMetrics metrics)
+    {
+        var storage = options.Value;
+        _metrics = metrics;
+        var directory = Path.GetFullPath(storage.DataDirectory);
+        ShardMap = ShardMapFile.LoadOrCreate(directory, storage.LogicalShards, storage.PhysicalShards);
+        _catalogConnectionString = ConnectionString(directory, CatalogDatabaseName, storage.Sqlite);
+        _shardConnectionStrings = ShardMap.PhysicalDatabases.ToFrozenDictionary(
+            name => name, name => ConnectionString(directory, name, storage.Sqlite), StringComparer.Ordinal);
+        _connectionPragmas = $"PRAGMA synchronous={storage.Sqlite.Synchronous.ToUpperInvariant()}; PRAGMA cache_size=-{storage.Sqlite.CacheSizeKiB};";
+    }
+
+    public ShardMap ShardMap { get; }
+
+    public ISqlDialect Dialect { get; } = new SqliteDialect();
+
+    public IEnumerable<(string Name, string ConnectionString)> AllDatabases =>
+        _shardConnectionStrings.Select(p => (p.Key, p.Value)).Prepend((CatalogDatabaseName, _catalogConnectionString));
+
+    public ValueTask<DbConnection> OpenCatalogAsync(DataIntent intent, CancellationToken cancellationToken) =>
+        OpenAsync(CatalogDatabaseName, _catalogConnectionString, intent, cancellationToken);
+
+    public ValueTask<DbConnection> OpenShardAsync(int logicalShard, DataIntent intent, CancellationToken cancellationToken) =>
+        OpenPhysicalShardAsync(ShardMap.PhysicalDatabaseOf(logicalShard), intent, cancellationToken);
+
+    public ValueTask<DbConnection> OpenPhysicalShardAsync(string physicalDatabase, DataIntent intent, CancellationToken cancellationToken) =>
+        _shardConnectionStrings.TryGetValue(physicalDatabase, out var connectionString)
+            ? OpenAsync(physicalDatabase, connectionString, intent, cancellationToken)
+            : throw new ArgumentException($"No physical database named '{physicalDatabase}'.", nameof(physicalDatabase));
+
+    public DbTransaction BeginWriteTransaction(DbConnection connection) =>
+        ((SqliteConnection)connection).BeginTransaction(deferred: false);
+
+    private async ValueTask<DbConnection> OpenAsync(string name, string connectionString, DataIntent intent, CancellationToken cancellationToken)
+    {
+        _metrics.OperationStarted(name, intent);
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = _connectionPragmas;
+            pragmas.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static string ConnectionString(string directory, string name, SqliteStorageOptions options) =>
+        new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(directory, name + ".db"),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = options.BusyTimeoutSeconds,
+        }.ToString();
+}
+
+public sealed class SqliteDialect : ISqlDialect
+{
+    // SQLITE_CONSTRAINT_PRIMARYKEY (1555) and SQLITE_CONSTRAINT_UNIQUE (2067).
+    public bool IsUniqueViolation(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
+}

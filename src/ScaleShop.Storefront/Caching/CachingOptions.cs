@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace ScaleShop.Storefront.Caching;
+
+/// <summary>
+/// Cache lifetimes (section <c>Caching</c>). Catalog reads tolerate seconds of staleness (stock shown on a
+/// listing is a hint; the order path checks the truth), so short lifetimes with jitter absorb the read load
+/// without synchronised expiry storms.
+/// </summary>
+public sealed class CachingOptions
+{
+    public const string SectionName = "Caching";
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ProductDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ListingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SearchDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan CategoriesDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan PopularDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Random extra lifetime per entry, so entries written together do not expire together.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan JitterMaxDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an expired entry may still be served when the database fails (fail-safe).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan FailSafeMaxDuration { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A refresh slower than this serves the stale value and completes in the background.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan FactorySoftTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+}
+
+[OptionsValidator]
+public sealed partial class CachingOptionsValidator : IValidateOptions<CachingOptions>;

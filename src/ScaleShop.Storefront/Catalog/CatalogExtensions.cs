@@ -1,0 +1,12 @@
+namespace ScaleShop.Storefront.Catalog;
+
+public static class CatalogExtensions
+{
+    public static IServiceCollection AddCatalog(this IServiceCollection services)
+    {
+        services.AddSingleton<CatalogStore>();
+        services.AddSingleton<CatalogService>();
+        services.AddSingleton<StockReservations>();
+        return services;
+    }
+}

@@ -1,0 +1,15 @@
+namespace ScaleShop.Storefront.Catalog;
+
+public sealed record Category(long Id, string Name);
+
+/// <summary>A product as listed: what a listing, search result or cart needs.</summary>
+public sealed record ProductSummary(long Id, string Sku, string Name, decimal Price, string Currency, long CategoryId, int Stock);
+
+/// <summary>A product page: the summary plus its description.</summary>
+public sealed record Product(long Id, string Sku, string Name, string Description, decimal Price, string Currency, long CategoryId, int Stock)
+{
+    public ProductSummary ToSummary() => new(Id, Sku, Name, Price, Currency, CategoryId, Stock);
+}
+
+/// <summary>An admin's partial update; null fields stay as they are.</summary>
+public sealed record ProductUpdate(decimal? Price, int? Stock, string? Name, string? Description);

@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Options;
+using ScaleShop.Data;
+using ScaleShop.Storefront.Caching;
+using ScaleShop.Storefront.Common;
+using ZiggyCreatures.Caching.Fusion;
+
+namespace ScaleShop.Storefront.Catalog;
+
+/// <summary>
+/// Catalog reads through the cache. Every entry is tagged with what can invalidate it, so an admin's change
+/// to one product evicts exactly the product, its category's listings, all listings, search and best-sellers.
+/// </summary>
+public sealed class CatalogService
+{
+    public const string SearchTag = "search";
+    public const string PopularTag = "popular";
+    private const string AllListingsTag = "listing:all";
+    private const int BestSellerPoolSize = 100;
+
+    private readonly CatalogStore _store;
+    private readonly IFusionCache _cache;
+    private readonly FusionCacheEntryOptions _categoriesEntry;
+    private readonly FusionCacheEntryOptions _productEntry;
+    private readonly FusionCacheEntryOptions _listingEntry;
+    private readonly FusionCacheEntryOptions _popularEntry;
+
+    public CatalogService(CatalogStore store, IFusionCache cache, IOptions<CachingOptions> cachingOptions)
+    {
+        _store = store;
+        _cache = cache;
+        var caching = cachingOptions.Value;
+        // Built once from the cache's defaults (jitter, fail-safe, soft timeout): no allocation per lookup.
+        _categoriesEntry = cache.CreateEntryOptions(duration: caching.CategoriesDuration);
+        _productEntry = cache.CreateEntryOptions(duration: caching.ProductDuration);
+        _listingEntry = cache.CreateEntryOptions(duration: caching.ListingDuration);
+        _popularEntry = cache.CreateEntryOptions(duration: caching.PopularDuration);
+    }
+
+    public static string CategoryTag(long categoryId) => $"category:{categoryId}";
+
+    public ValueTask<IReadOnlyList<Category>> GetCategoriesAsync(CancellationToken cancellationToken) =>
+        _cache.GetOrSetAsync<IReadOnlyList<Category>>("categories",
+            (_, ct) => _store.GetCategoriesAsync(ct),
+            options: _categoriesEntry, token: cancellationToken);
+
+    public ValueTask<Product?> GetProductAsync(long id, CancellationToken cancellationToken) =>
+        _cache.GetOrSetAsync<Product?>(ProductKey(id),
+            (_, ct) => _store.GetProductAsync(id, DataIntent.Read, ct),
+            options: _productEntry, token: cancellationToken);
+
+    public ValueTask<bool> CategoryExistsAsync(long categoryId, CancellationToken cancellationToken) =>
+        _cache.GetOrSetAsync<bool>($"category-exists:{categoryId}",
+            (_, ct) => _store.CategoryExistsAsync(categoryId, ct),
+            options: _categoriesEntry, token: cancellationToken);
+
+    public async ValueTask<Page<ProductSummary>> ListProductsAsync(long? categoryId, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        var key = $"products:{categoryId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"}:{afterId}:{limit}";
+        string[] tags = categoryId is { } c ? [CategoryTag(c)] : [AllListingsTag];
+        var rows = await _cache.GetOrSetAsync<IReadOnlyList<ProductSummary>>(key,
+            (_, ct) => _store.ListProductsAsync(categoryId, afterId, limit + 1, ct),
+            options: _listingEntry, tags: tags, token: cancellationToken);
+        return rows.Count > limit
+            ? new Page<ProductSummary>(rows.Take(limit).ToList(), Cursor.Encode(rows[limit - 1].Id))
+            : new Page<ProductSummary>(rows, null);
+    }
+
+    /// <summary>The best-selling products (order counts); the pool is cached once and sliced per caller.</summary>
+    public async ValueTask<IReadOnlyList<ProductSummary>> GetBestSellersAsync(int limit, long? excludeProductId, CancellationToken cancellationToken)
+    {
+        var pool = await _cache.GetOrSetAsync<IReadOnlyList<ProductSummary>>("best-sellers",
+            (_, ct) => _store.GetBestSellersAsync(BestSellerPoolSize, ct),
+            options: _popularEntry, tags: [PopularTag], token: cancellationToken);
+        return pool.Where(p => p.Id != excludeProductId).Take(limit).ToList();
+    }
+
+    /// <summary>Evicts everything that shows this product, on this instance at once (and, with a backplane, everywhere).</summary>
+    public async ValueTask EvictProductAsync(Product product, CancellationToken cancellationToken)
+    {
+        await _cache.RemoveAsync(ProductKey(product.Id), token: cancellationToken);
+        foreach (var tag in new[] { CategoryTag(product.CategoryId), AllListingsTag, SearchTag, PopularTag })
+        {
+            await _cache.RemoveByTagAsync(tag, token: cancellationToken);
+        }
+    }
+
+    private static string ProductKey(long id) => $"product:{id}";
+}

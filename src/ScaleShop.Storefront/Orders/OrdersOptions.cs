@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace ScaleShop.Storefront.Orders;
+
+/// <summary>Order placement (section <c>Orders</c>).</summary>
+public sealed class OrdersOptions
+{
+    public const string SectionName = "Orders";
+
+    [Range(1, 1000)]
+    public int MaxLines { get; set; } = 50;
+
+    [Range(1, 10_000)]
+    public int MaxQuantityPerLine { get; set; } = 100;
+
+    [Range(1, 1000)]
+    public int IdempotencyKeyMaxLength { get; set; } = 200;
+
+    /// <summary>
+    /// How long a request owns its Idempotency-Key while it places the order. Past it, a retry may take the
+    /// key over and the sweeper may give the reserved stock back; it must exceed the slowest placement.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a duplicate request waits for the original to finish before answering 409.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan DuplicateWaitTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan DuplicatePollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How often stale stock reservations (from requests that died mid-way) are looked for.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    [Range(1, 100_000)]
+    public int SweepBatchSize { get; set; } = 500;
+}
+
+[OptionsValidator]
+public sealed partial class OrdersOptionsValidator : IValidateOptions<OrdersOptions>;

@@ -1,0 +1,32 @@
+using ScaleShop.Data;
+using ScaleShop.ServiceDefaults;
+using ScaleShop.Storefront.Accounts;
+using ScaleShop.Storefront.Admin;
+using ScaleShop.Storefront.Caching;
+using ScaleShop.Storefront.Cart;
+using ScaleShop.Storefront.Catalog;
+using ScaleShop.Storefront.Hosting;
+using ScaleShop.Storefront.Orders;
+using ScaleShop.Storefront.Recommendations;
+using ScaleShop.Storefront.Search;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddStorefrontApi();
+builder.AddAccounts();
+builder.Services.AddScaleShopData(builder.Configuration);
+builder.Services.AddStorefrontCaching(builder.Configuration);
+builder.Services.AddCatalog().AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations().AddAdmin();
+
+var app = builder.Build();
+app.UseProblemDetailsForErrors();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapOpenApi();
+app.MapDefaultEndpoints();
+app.MapGroup("/api/v1")
+    .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi();
+app.Run();
+
+/// <summary>Entry point, visible to the test host.</summary>
+public partial class Program;

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using ScaleShop.Storefront.Catalog;
+using ScaleShop.Storefront.Common;
+
+namespace ScaleShop.Storefront.Recommendations;
+
+public sealed record RecommendationsResponse(IReadOnlyList<ProductSummary> Items, string Source);
+
+public static class RecommendationsApi
+{
+    public static RouteGroupBuilder MapRecommendationsApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/recommendations", Get).WithTags("Recommendations").ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    private static async Task<Results<Ok<RecommendationsResponse>, ValidationProblem, ProblemHttpResult>> Get(
+        long? productId, int? limit, RecommendationService recommendations, CancellationToken cancellationToken)
+    {
+        var outcome = await recommendations.RecommendAsync(productId, limit, cancellationToken);
+        return outcome switch
+        {
+            RecommendationOutcome.Recommended r => TypedResults.Ok(new RecommendationsResponse(r.Items, r.Source)),
+            RecommendationOutcome.Invalid invalid => Problems.Validation(invalid.Errors),
+            RecommendationOutcome.UnknownProduct unknown => Problems.NotFound($"There is no product {unknown.ProductId}."),
+            _ => throw new InvalidOperationException("Unhandled recommendation outcome."),
+        };
+    }
+}

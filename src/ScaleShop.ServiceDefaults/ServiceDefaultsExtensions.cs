@@ -30,6 +30,8 @@ public static class ServiceDefaultsExtensions
         // Minimal APIs answer a body they cannot bind with an empty 400 unless told to throw; throwing lets
         // BadRequestProblemHandler name the offending field.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        // Web defaults read "12" as the number 12; an API that names wrongly typed fields must not.
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
         builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
         return builder;
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ScaleShop.Storefront.Common;
+using ScaleShop.Storefront.Common.Http;
 
 namespace ScaleShop.Storefront.Accounts;
 

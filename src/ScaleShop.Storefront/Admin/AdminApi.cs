@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
+using ScaleShop.Storefront.Common.Http;
 
 namespace ScaleShop.Storefront.Admin;
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ScaleShop.Storefront.Common;
+using ScaleShop.Storefront.Common.Http;
 
 namespace ScaleShop.Storefront.Catalog;
 

@@ -99,9 +99,9 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
         await using var connection = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
         var rows = await connection.QueryAsync<HeldReservation>(new CommandDefinition(
             """
-            SELECT claim_token AS ClaimToken, MIN(user_id) AS UserId, MIN(idempotency_key) AS IdempotencyKey
+            SELECT DISTINCT claim_token AS ClaimToken, user_id AS UserId, idempotency_key AS IdempotencyKey
             FROM stock_reservations WHERE created_at < @cutoff
-            GROUP BY claim_token ORDER BY MIN(created_at) LIMIT @max
+            LIMIT @max
             """, new { cutoff = olderThan.ToUnixTimeMilliseconds(), max }, cancellationToken: cancellationToken));
         return rows.AsList();
     }

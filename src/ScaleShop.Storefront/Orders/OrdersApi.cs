@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ScaleShop.Data.Sharding;
 using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Common;
+using ScaleShop.Storefront.Common.Http;
 
 namespace ScaleShop.Storefront.Orders;
 

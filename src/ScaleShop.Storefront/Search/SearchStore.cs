@@ -28,5 +28,17 @@ public sealed class SearchStore(IDatabaseRouter databases)
         return rows.Select(r => new SearchHit(new CatalogStore.SummaryRow(r.Id, r.Sku, r.Name, r.PriceCents, r.Currency, r.CategoryId, r.Stock).ToSummary(), r.Rank)).ToList();
     }
 
-    private sealed record HitRow(long Id, string Sku, string Name, long PriceCents, string Currency, long CategoryId, long Stock, double Rank);
+    // Settable properties rather than a constructor: FTS5's rank has no declared type, and a positional
+    // record would make Dapper insist on the column type SQLite reports for an empty result.
+    private sealed class HitRow
+    {
+        public long Id { get; init; }
+        public string Sku { get; init; } = "";
+        public string Name { get; init; } = "";
+        public long PriceCents { get; init; }
+        public string Currency { get; init; } = "";
+        public long CategoryId { get; init; }
+        public long Stock { get; init; }
+        public double Rank { get; init; }
+    }
 }

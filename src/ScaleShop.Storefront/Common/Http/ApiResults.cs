@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using ScaleShop.Storefront.Common;
 
-namespace ScaleShop.Storefront.Common;
+namespace ScaleShop.Storefront.Common.Http;
 
 /// <summary><c>{ "items": [...] }</c> for lists that are not paginated.</summary>
 public sealed record ItemsResponse<T>(IReadOnlyList<T> Items);

@@ -1,0 +1,129 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ScaleShop.Storefront.Tests.Infrastructure;
+
+/// <summary>
+/// The real storefront on Kestrel (real HTTP on a loopback port) over real SQLite files in a fresh folder.
+/// Shared by the tests of a class; each test works with its own users and its own products
+/// (<see cref="TakeProductId"/>), so tests do not see each other's writes.
+/// </summary>
+public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminEmail = "admin@scaleshop.test";
+    public const string AdminPassword = "admin-password-1";
+    public const int SeededProducts = 400;
+    public const int SeededCategories = 10;
+    public const int SeededUsers = 400;
+
+    private static int _nextProductId;
+    private int _nextUser;
+
+    private readonly bool _ownsDataDirectory;
+
+    public StorefrontApp() : this(NewDataDirectory(), ownsDataDirectory: true)
+    {
+    }
+
+    /// <summary>An app over an existing folder, as after a restart; the folder is left for its owner.</summary>
+    internal StorefrontApp(string dataDirectory, bool ownsDataDirectory = false)
+    {
+        DataDirectory = dataDirectory;
+        _ownsDataDirectory = ownsDataDirectory;
+        UseKestrel(0);
+    }
+
+    public string DataDirectory { get; }
+
+    /// <summary>Extra configuration for a fixture that needs it (e.g. a short busy timeout).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
+
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "scaleshop-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>A seeded product no other test in this process uses.</summary>
+    public static long TakeProductId()
+    {
+        var id = Interlocked.Increment(ref _nextProductId);
+        return id <= SeededProducts ? id : throw new InvalidOperationException("The test catalog has run out of unused products.");
+    }
+
+    public ValueTask InitializeAsync()
+    {
+        StartServer();
+        return ValueTask.CompletedTask;
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public HttpClient Anonymous() => CreateClient();
+
+    public async Task<HttpClient> AdminAsync() => await SignedInAsync(AdminEmail, AdminPassword);
+
+    /// <summary>A freshly registered user and a client that sends their token.</summary>
+    public async Task<(HttpClient Client, string UserId, string Email)> NewUserAsync()
+    {
+        var email = $"user-{Guid.NewGuid():N}-{Interlocked.Increment(ref _nextUser)}@tests.scaleshop.test";
+        using var anonymous = Anonymous();
+        var response = await anonymous.PostAsJsonAsync("/api/v1/accounts", new { email, password = "password-123", displayName = "Test User" });
+        response.EnsureSuccessStatusCode();
+        var account = await response.Content.ReadFromJsonAsync<AccountDto>();
+        return (await SignedInAsync(email, "password-123"), account!.Id, email);
+    }
+
+    public async Task<HttpClient> SignedInAsync(string email, string password)
+    {
+        using var anonymous = Anonymous();
+        var response = await anonymous.PostAsJsonAsync("/api/v1/sessions", new { email, password });
+        response.EnsureSuccessStatusCode();
+        var token = await response.Content.ReadFromJsonAsync<TokenDto>();
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token!.AccessToken);
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = DataDirectory,
+            ["Seed:OnFirstStart"] = "true",
+            ["Seed:Products"] = SeededProducts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Seed:Categories"] = SeededCategories.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Seed:Users"] = SeededUsers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Admin:Email"] = AdminEmail,
+            ["Admin:Password"] = AdminPassword,
+            // Fewer PBKDF2 rounds for accounts the tests register: tests exercise behaviour, not hashing cost.
+            ["Auth:PasswordHashIterations"] = "10000",
+            // The sweeper is driven by the tests that need it.
+            ["Orders:SweepInterval"] = "01:00:00",
+            ["Logging:LogLevel:Default"] = "Warning",
+        }.Concat(ExtraSettings)));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+        if (_ownsDataDirectory)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Another app instance over the same folder may still hold a file; the temp folder is cleaned later.
+            }
+        }
+    }
+
+    public sealed record AccountDto(string Id, string Email, string DisplayName);
+
+    public sealed record TokenDto(string AccessToken, string TokenType, int ExpiresIn);
+}

@@ -1,0 +1,71 @@
+using Microsoft.Data.Sqlite;
+using ScaleShop.Data;
+using ScaleShop.Data.Sharding;
+
+namespace ScaleShop.Storefront.Tests;
+
+public sealed class ShardingTests(StorefrontApp app) : IClassFixture<StorefrontApp>
+{
+    private ShardMap Map => app.Service<IDatabaseRouter>().ShardMap;
+
+    [Fact]
+    public void The_default_layout_is_64_logical_shards_on_4_physical_databases()
+    {
+        Assert.Equal(64, Map.LogicalShardCount);
+        Assert.Equal(["shard-0", "shard-1", "shard-2", "shard-3"], Map.PhysicalDatabases);
+        Assert.True(File.Exists(Path.Combine(app.DataDirectory, ShardMapFile.FileName)));
+    }
+
+    [Fact]
+    public void Seeded_users_are_spread_over_every_physical_database_and_sit_where_their_id_routes()
+    {
+        var total = 0L;
+        foreach (var physical in Map.PhysicalDatabases)
+        {
+            var ids = Query(physical, "SELECT id FROM accounts").ToList();
+            Assert.NotEmpty(ids);
+            Assert.All(ids, id => Assert.Equal(physical, Map.PhysicalDatabaseOf(new ShardedId(id).LogicalShard)));
+            total += ids.Count;
+        }
+
+        Assert.True(total >= StorefrontApp.SeededUsers);
+        var logicalShardsInUse = Map.PhysicalDatabases.SelectMany(p => Query(p, "SELECT id FROM accounts")).Select(id => new ShardedId(id).LogicalShard).Distinct().Count();
+        Assert.True(logicalShardsInUse > 48, $"Only {logicalShardsInUse} of 64 logical shards hold users.");
+    }
+
+    [Fact]
+    public async Task A_users_account_cart_orders_and_keys_live_only_in_their_shard()
+    {
+        var (client, userId, _) = await app.NewUserAsync();
+        using var _ = client;
+        Assert.True(ShardedId.TryParse(userId, out var id));
+        var home = Map.PhysicalDatabaseOf(id.LogicalShard);
+        await client.PutAsJsonAsync($"/api/v1/cart/items/{StorefrontApp.TakeProductId()}", new { quantity = 1 }, TestContext.Current.CancellationToken);
+        (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (StorefrontApp.TakeProductId(), 1))).EnsureSuccessStatusCode();
+
+        foreach (var physical in Map.PhysicalDatabases)
+        {
+            var rows = Query(physical, $"SELECT count(*) FROM accounts WHERE id = {id.Value}").Single()
+                + Query(physical, $"SELECT count(*) FROM cart_items WHERE user_id = {id.Value}").Single()
+                + Query(physical, $"SELECT count(*) FROM orders WHERE user_id = {id.Value}").Single()
+                + Query(physical, $"SELECT count(*) FROM idempotency_keys WHERE user_id = {id.Value}").Single();
+            Assert.Equal(physical == home ? 4 : 0, rows);
+        }
+    }
+
+    private IEnumerable<long> Query(string physical, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(app.DataDirectory, physical + ".db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<long>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetInt64(0));
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,6 @@
+using System.CommandLine;
+using ScaleShop.Cli.Seeding;
+
+var root = new RootCommand("ScaleShop operations: seed data now; load, chaos, deploy and capacity commands join as they are built.");
+root.Subcommands.Add(SeedCommand.Create());
+return await root.Parse(args).InvokeAsync();

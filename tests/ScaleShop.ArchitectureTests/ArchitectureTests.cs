@@ -1,0 +1,94 @@
+using System.Reflection;
+using NetArchTest.Rules;
+
+namespace ScaleShop.ArchitectureTests;
+
+/// <summary>
+/// The boundaries that keep ScaleShop able to grow: domain and data code that knows nothing of HTTP, a data
+/// tier whose provider is chosen by configuration (no feature may touch a driver), thin endpoints without
+/// SQL, and modules that depend in one direction only.
+/// </summary>
+public sealed class ArchitectureTests
+{
+    private static readonly Assembly Storefront = typeof(ScaleShop.Storefront.Catalog.CatalogService).Assembly;
+    private static readonly Assembly Data = typeof(ScaleShop.Data.IDatabaseRouter).Assembly;
+    private static readonly Assembly ServiceDefaults = typeof(ScaleShop.ServiceDefaults.ServiceDefaultsExtensions).Assembly;
+
+    private static readonly string[] HttpNamespaces =
+        ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
+
+    private static readonly string[] FeatureNamespaces =
+        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common"];
+
+    [Fact]
+    public void The_data_tier_knows_nothing_of_ASP_NET_Core()
+    {
+        var result = Types.InAssembly(Data).ShouldNot().HaveDependencyOnAny("Microsoft.AspNetCore").GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Services_stores_and_models_know_nothing_of_HTTP()
+    {
+        var result = Types.InAssembly(Storefront)
+            .That().ResideInNamespaceStartingWith("ScaleShop.Storefront.")
+            .And().DoNotResideInNamespace("ScaleShop.Storefront.Hosting")
+            .And().DoNotResideInNamespace("ScaleShop.Storefront.Common.Http")
+            .ShouldNot().HaveDependencyOnAny(HttpNamespaces).GetResult();
+        var violations = (result.FailingTypeNames ?? []).Where(name => !IsHttpFacing(name)).ToList();
+        Assert.True(violations.Count == 0, "These types reach into HTTP: " + string.Join(", ", violations));
+    }
+
+    [Fact]
+    public void Features_reach_databases_only_through_the_data_tier()
+    {
+        var result = Types.InAssembly(Storefront).ShouldNot().HaveDependencyOnAny("Microsoft.Data.Sqlite", "Npgsql").GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Endpoints_hold_no_SQL()
+    {
+        var result = Types.InAssembly(Storefront).That().HaveNameEndingWith("Api").ShouldNot().HaveDependencyOnAny("Dapper", "System.Data").GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Service_defaults_depend_on_no_ScaleShop_service()
+    {
+        var result = Types.InAssembly(ServiceDefaults).ShouldNot().HaveDependencyOnAny("ScaleShop.Data", "ScaleShop.Storefront").GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Theory]
+    [InlineData("Catalog", new[] { "Cart", "Orders", "Accounts", "Search", "Recommendations", "Admin" })]
+    [InlineData("Search", new[] { "Cart", "Orders", "Accounts", "Recommendations", "Admin" })]
+    [InlineData("Cart", new[] { "Orders", "Search", "Recommendations", "Admin" })]
+    [InlineData("Accounts", new[] { "Catalog", "Cart", "Orders", "Search", "Recommendations", "Admin" })]
+    [InlineData("Recommendations", new[] { "Cart", "Orders", "Accounts", "Search", "Admin" })]
+    public void Module_internals_depend_in_one_direction(string module, string[] forbidden)
+    {
+        var result = Types.InAssembly(Storefront).That().ResideInNamespace($"ScaleShop.Storefront.{module}")
+            .ShouldNot().HaveDependencyOnAny(forbidden.Select(f => $"ScaleShop.Storefront.{f}").ToArray()).GetResult();
+        // Endpoints of any module may name the Accounts policies and read the signed-in user; module internals may not reach downstream.
+        var violations = (result.FailingTypeNames ?? []).Where(name => !IsHttpFacing(name)).ToList();
+        Assert.True(violations.Count == 0, $"{module} depends on a module downstream of it: " + string.Join(", ", violations));
+    }
+
+    [Fact]
+    public void Every_capability_has_its_folder()
+    {
+        var namespaces = Storefront.GetTypes().Select(t => t.Namespace).OfType<string>().ToHashSet();
+        Assert.All(FeatureNamespaces, feature => Assert.Contains($"ScaleShop.Storefront.{feature}", namespaces));
+    }
+
+    // Endpoint classes (*Api) and feature registration (*Extensions), with their compiler-generated nested types.
+    private static bool IsHttpFacing(string fullName)
+    {
+        var topLevel = fullName.Split('/', '+')[0];
+        var name = topLevel[(topLevel.LastIndexOf('.') + 1)..];
+        return name.EndsWith("Api", StringComparison.Ordinal) || name.EndsWith("Extensions", StringComparison.Ordinal);
+    }
+
+    private static string Describe(NetArchTest.Rules.TestResult result) => "Failing types: " + string.Join(", ", result.FailingTypeNames ?? []);
+}

@@ -1,0 +1,111 @@
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using ScaleShop.Data.Migrations;
+using ScaleShop.Data.Seeding;
+using ScaleShop.Data.Sharding;
+
+namespace ScaleShop.Data.Tests;
+
+/// <summary>The data tier on real SQLite files: migrations, routing and seeding.</summary>
+public sealed class SeederTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "scaleshop-tests", Guid.NewGuid().ToString("N"));
+    private ServiceProvider _services = null!;
+
+    private IDatabaseRouter Router => _services.GetRequiredService<IDatabaseRouter>();
+
+    public ValueTask InitializeAsync()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = _directory,
+            ["Storage:Sqlite:Synchronous"] = "Normal",
+        }).Build();
+        _services = new ServiceCollection().AddSingleton(typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(NullLogger<>))
+            .AddScaleShopData(configuration).BuildServiceProvider();
+        _services.GetRequiredService<DatabaseMigrator>().MigrateAll();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Migrating_again_changes_nothing()
+    {
+        _services.GetRequiredService<DatabaseMigrator>().MigrateAll();
+        await using var connection = await Router.OpenCatalogAsync(DataIntent.Read, TestContext.Current.CancellationToken);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM schemaversions"));
+    }
+
+    [Fact]
+    public async Task Seeded_users_land_on_the_shard_their_email_hashes_to_and_a_rerun_adds_nothing()
+    {
+        const int users = 20_000;
+        var seeder = _services.GetRequiredService<Seeder>();
+        await seeder.SeedUsersAsync(users, SeedAccounts.PasswordHash, null, TestContext.Current.CancellationToken);
+        await seeder.SeedUsersAsync(users, SeedAccounts.PasswordHash, null, TestContext.Current.CancellationToken);
+
+        var map = Router.ShardMap;
+        var total = 0L;
+        var logicalShards = new HashSet<int>();
+        foreach (var physical in map.PhysicalDatabases)
+        {
+            await using var connection = await Router.OpenPhysicalShardAsync(physical, DataIntent.Read, TestContext.Current.CancellationToken);
+            var rows = (await connection.QueryAsync<(long Id, string Email)>("SELECT id, email FROM accounts")).AsList();
+            Assert.InRange(rows.Count, users / map.PhysicalDatabases.Count * 8 / 10, users / map.PhysicalDatabases.Count * 12 / 10);
+            foreach (var (id, email) in rows)
+            {
+                var shard = new ShardedId(id).LogicalShard;
+                Assert.Equal(ShardKeys.LogicalShardForEmail(ShardKeys.NormalizeEmail(email), map.LogicalShardCount), shard);
+                Assert.Equal(physical, map.PhysicalDatabaseOf(shard));
+                logicalShards.Add(shard);
+            }
+
+            Assert.Equal(rows.Count, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM email_index"));
+            total += rows.Count;
+        }
+
+        Assert.Equal(users, total);
+        Assert.Equal(map.LogicalShardCount, logicalShards.Count);
+    }
+
+    [Fact]
+    public async Task The_catalog_seed_is_searchable_and_deterministic()
+    {
+        var seeder = _services.GetRequiredService<Seeder>();
+        await seeder.SeedCatalogAsync(2_000, 20, null, TestContext.Current.CancellationToken);
+        Assert.Equal(2_000, await seeder.CountProductsAsync(TestContext.Current.CancellationToken));
+
+        await using var connection = await Router.OpenCatalogAsync(DataIntent.Read, TestContext.Current.CancellationToken);
+        var name = await connection.ExecuteScalarAsync<string>("SELECT name FROM products WHERE id = 1234");
+        Assert.Equal(CatalogGenerator.Product(1234, 20, 2_000).Name, name);
+        var matches = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM products_search WHERE products_search MATCH '\"headphones\"'");
+        Assert.InRange(matches, 50, 2_000);
+        Assert.Equal(20, await connection.ExecuteScalarAsync<long>("SELECT count(DISTINCT category_id) FROM products"));
+    }
+
+    [Fact]
+    public async Task Every_physical_database_answers_the_health_check()
+    {
+        var result = await new DatabaseHealthCheck(Router).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, result.Status);
+    }
+
+    [Fact]
+    public async Task A_missing_shard_makes_the_health_check_unhealthy()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Move(Path.Combine(_directory, "shard-2.db"), Path.Combine(_directory, "shard-2.db.moved"));
+        Directory.CreateDirectory(Path.Combine(_directory, "shard-2.db"));
+        var result = await new DatabaseHealthCheck(Router).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, result.Status);
+        Assert.Contains("shard-2", result.Description, StringComparison.Ordinal);
+    }
+}

@@ -14,10 +14,8 @@ public static class DataServiceCollectionExtensions
     /// <summary>The data tier: options, the provider chosen by configuration, ids, migrations, seeding.</summary>
     public static IServiceCollection AddScaleShopData(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
-        services.AddOptions<SeedOptions>().Bind(configuration.GetSection(SeedOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SeedOptions>, SeedOptionsValidator>();
+        services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.SectionName);
+        services.AddValidatedOptions<SeedOptions, SeedOptionsValidator>(configuration, SeedOptions.SectionName);
 
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);

@@ -1,3 +1,4 @@
+using ScaleShop.Data;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -15,10 +16,8 @@ public static class AccountsExtensions
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
-        services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
+        services.AddValidatedOptions<AuthOptions, AuthOptionsValidator>(builder.Configuration, AuthOptions.SectionName);
+        services.AddValidatedOptions<AdminOptions, AdminOptionsValidator>(builder.Configuration, AdminOptions.SectionName);
         services.AddOptions<PasswordHasherOptions>().Configure<IOptions<AuthOptions>>((hasher, auth) => hasher.IterationCount = auth.Value.PasswordHashIterations);
 
         services.AddSingleton<IPasswordHasher<Account>, PasswordHasher<Account>>();

@@ -1,3 +1,4 @@
+using ScaleShop.Data;
 using Microsoft.Extensions.Options;
 using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Serialization.SystemTextJson;
@@ -14,8 +15,7 @@ public static class CachingExtensions
     /// </summary>
     public static IServiceCollection AddStorefrontCaching(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<CachingOptions>().Bind(configuration.GetSection(CachingOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CachingOptions>, CachingOptionsValidator>();
+        services.AddValidatedOptions<CachingOptions, CachingOptionsValidator>(configuration, CachingOptions.SectionName);
         services.AddSingleton<CacheMetrics>();
 
         services.AddFusionCache()

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using ScaleShop.Data;
 
 namespace ScaleShop.Storefront.Cart;
 
@@ -6,8 +6,7 @@ public static class CartExtensions
 {
     public static IServiceCollection AddCart(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<CartOptions>().Bind(configuration.GetSection(CartOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CartOptions>, CartOptionsValidator>();
+        services.AddValidatedOptions<CartOptions, CartOptionsValidator>(configuration, CartOptions.SectionName);
         services.AddSingleton<CartStore>();
         services.AddSingleton<CartService>();
         return services;

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using ScaleShop.Data;
@@ -11,10 +12,13 @@ public static class StorefrontHostingExtensions
     public static IHostApplicationBuilder AddStorefrontApi(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        services.AddValidatedOptions<ApiOptions, ApiOptionsValidator>(builder.Configuration, ApiOptions.SectionName);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ApiOptions>>((kestrel, api) => kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
         services.AddOpenApi();
+        // Keys for anything the framework protects (later: the web UI's cookies) live with the shared data,
+        // so every instance can read what another wrote. Production keeps them in the key store of its platform.
+        var dataDirectory = builder.Configuration[$"{StorageOptions.SectionName}:{nameof(StorageOptions.DataDirectory)}"] ?? new StorageOptions().DataDirectory;
+        services.AddDataProtection().SetApplicationName("ScaleShop").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDirectory), "keys")));
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("databases");
         services.AddHostedService<StartupInitializer>();
         services.AddHostedService<StartupBanner>();

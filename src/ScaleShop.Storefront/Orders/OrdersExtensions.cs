@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using ScaleShop.Data;
 
 namespace ScaleShop.Storefront.Orders;
 
@@ -6,8 +6,7 @@ public static class OrdersExtensions
 {
     public static IServiceCollection AddOrders(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<OrdersOptions>().Bind(configuration.GetSection(OrdersOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<OrdersOptions>, OrdersOptionsValidator>();
+        services.AddValidatedOptions<OrdersOptions, OrdersOptionsValidator>(configuration, OrdersOptions.SectionName);
         services.AddSingleton<OrderStore>();
         services.AddSingleton<OrderService>();
         services.AddSingleton<ReservationSweeper>();

@@ -220,6 +220,27 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
     }
 
     [Fact]
+    public async Task Completed_keys_are_forgotten_after_the_retention_window_and_young_ones_kept()
+    {
+        var (client, userId, _) = await app.NewUserAsync();
+        using var _ = client;
+        var productId = StorefrontApp.TakeProductId();
+        var oldKey = NewKey();
+        var youngKey = NewKey();
+        (await client.PlaceOrderAsync(oldKey, (productId, 1))).EnsureSuccessStatusCode();
+        (await client.PlaceOrderAsync(youngKey, (productId, 1))).EnsureSuccessStatusCode();
+        Execute(ShardFileOf(userId), $"UPDATE idempotency_keys SET created_at = created_at - {(long)TimeSpan.FromDays(2).TotalMilliseconds} WHERE idempotency_key = '{oldKey}';");
+
+        var purged = await app.Service<ScaleShop.Storefront.Orders.ReservationSweeper>().PurgeExpiredKeysAsync(CancellationToken.None);
+
+        Assert.True(purged >= 1);
+        var orders = app.Service<ScaleShop.Storefront.Orders.OrderStore>();
+        Assert.True(ShardedId.TryParse(userId, out var user));
+        Assert.Null(await orders.GetClaimAsync(user, oldKey, CancellationToken.None));
+        Assert.NotNull(await orders.GetClaimAsync(user, youngKey, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Checkout_orders_the_cart_and_empties_it_in_one_unit_of_work()
     {
         var (client, _, _) = await app.NewUserAsync();

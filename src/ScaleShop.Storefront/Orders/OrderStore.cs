@@ -134,6 +134,15 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
         }
     }
 
+    /// <summary>Forgets completed keys created before <paramref name="createdBefore"/> on one physical database; returns how many.</summary>
+    public async Task<int> PurgeCompletedKeysAsync(string physicalDatabase, DateTimeOffset createdBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await databases.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM idempotency_keys WHERE created_at < @cutoff AND status = 'completed'",
+            new { cutoff = createdBefore.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>One of the user's orders; ownership is part of the query, so another user's id finds nothing.</summary>
     public async Task<Order?> GetAsync(ShardedId userId, ShardedId orderId, CancellationToken cancellationToken)
     {

@@ -37,6 +37,13 @@ public sealed class OrdersOptions
 
     [Range(1, 100_000)]
     public int SweepBatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// How long a completed Idempotency-Key is remembered. A retry within it returns the original order;
+    /// after it the key is forgotten, so the table stays bounded by traffic, not by history.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromDays(1);
 }
 
 [OptionsValidator]

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ScaleShop.Data;
 using ScaleShop.Data.Sharding;
 using ScaleShop.Storefront.Catalog;
 
@@ -9,11 +10,24 @@ namespace ScaleShop.Storefront.Orders;
 /// reservation older than the claim lease it asks the user's shard who won. A completed claim with the
 /// same token means the order exists: the reservation is dropped. Otherwise the claim is removed (only if
 /// still ours and its lease ran out, so no request can complete it afterwards) and the stock goes back.
-/// Every step is conditional, so any number of instances can sweep at once.
+/// Every step is conditional, so any number of instances can sweep at once. The same pass forgets
+/// completed Idempotency-Keys past their retention.
 /// </summary>
 public sealed class ReservationSweeper(
-    StockReservations stock, OrderStore orders, IOptions<OrdersOptions> options, TimeProvider time, ILogger<ReservationSweeper> logger) : BackgroundService
+    StockReservations stock, OrderStore orders, IDatabaseRouter databases, IOptions<OrdersOptions> options, TimeProvider time, ILogger<ReservationSweeper> logger) : BackgroundService
 {
+    public async Task<int> PurgeExpiredKeysAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - options.Value.IdempotencyKeyRetention;
+        var purged = 0;
+        foreach (var physical in databases.ShardMap.PhysicalDatabases)
+        {
+            purged += await orders.PurgeCompletedKeysAsync(physical, cutoff, cancellationToken);
+        }
+
+        return purged;
+    }
+
     public async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
     {
         var limits = options.Value;
@@ -57,6 +71,7 @@ public sealed class ReservationSweeper(
             try
             {
                 await SweepOnceAsync(stoppingToken);
+                await PurgeExpiredKeysAsync(stoppingToken);
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {

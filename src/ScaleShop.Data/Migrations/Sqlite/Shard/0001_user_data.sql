@@ -58,3 +58,6 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created_at      INTEGER NOT NULL,
     PRIMARY KEY (user_id, idempotency_key)
 ) WITHOUT ROWID;
+
+-- Completed keys are purged after the retention window; this index makes the purge a range delete.
+CREATE INDEX IF NOT EXISTS ix_idempotency_keys_created ON idempotency_keys (created_at);

@@ -27,15 +27,27 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
     public async Task<IdempotencyClaim?> TryClaimAsync(ShardedId userId, string key, string requestHash, string claimToken, DateTimeOffset lockedUntil, CancellationToken cancellationToken)
     {
         await using var connection = await databases.OpenShardAsync(userId.LogicalShard, DataIntent.Write, cancellationToken);
-        var inserted = await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, claim_token, status, locked_until, created_at)
-            VALUES (@userId, @key, @requestHash, @claimToken, 'in_progress', @lockedUntil, @now)
-            ON CONFLICT DO NOTHING
-            """,
-            new { userId = userId.Value, key, requestHash, claimToken, lockedUntil = lockedUntil.ToUnixTimeMilliseconds(), now = time.GetUtcNow().ToUnixTimeMilliseconds() },
-            cancellationToken: cancellationToken));
-        return inserted == 1 ? null : await GetClaimAsync(connection, userId, key, cancellationToken);
+        while (true)
+        {
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, claim_token, status, locked_until, created_at)
+                VALUES (@userId, @key, @requestHash, @claimToken, 'in_progress', @lockedUntil, @now)
+                ON CONFLICT DO NOTHING
+                """,
+                new { userId = userId.Value, key, requestHash, claimToken, lockedUntil = lockedUntil.ToUnixTimeMilliseconds(), now = time.GetUtcNow().ToUnixTimeMilliseconds() },
+                cancellationToken: cancellationToken));
+            if (inserted == 1)
+            {
+                return null;
+            }
+
+            // The holder may release the key between our insert and this read; then try the insert again.
+            if (await GetClaimAsync(connection, userId, key, cancellationToken) is { } existing)
+            {
+                return existing;
+            }
+        }
     }
 
     public async Task<IdempotencyClaim?> GetClaimAsync(ShardedId userId, string key, CancellationToken cancellationToken)

@@ -9,10 +9,10 @@ public sealed class DatabaseHealthCheck(IDatabaseRouter databases) : IHealthChec
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var failures = new List<string>();
-        await ProbeAsync("catalog", () => databases.OpenCatalogAsync(DataIntent.Write, cancellationToken));
+        await ProbeAsync("catalog", () => databases.OpenCatalogAsync(DataIntent.ReadYourWrites, cancellationToken));
         foreach (var physical in databases.ShardMap.PhysicalDatabases)
         {
-            await ProbeAsync(physical, () => databases.OpenPhysicalShardAsync(physical, DataIntent.Write, cancellationToken));
+            await ProbeAsync(physical, () => databases.OpenPhysicalShardAsync(physical, DataIntent.ReadYourWrites, cancellationToken));
         }
 
         return failures.Count == 0

@@ -10,6 +10,12 @@ namespace ScaleShop.Data.Sqlite;
 /// Embedded defaults: one SQLite file for the catalog and one per physical shard, in WAL mode so readers
 /// never block the writer. Microsoft.Data.Sqlite pools connections per connection string, so opening one
 /// per unit of work is cheap.
+/// <para>
+/// SQLite has one writer per file, and Microsoft.Data.Sqlite answers a busy file by sleeping 150 ms (a
+/// blocked thread) before it retries. So writers of this process queue for a file on an async gate instead:
+/// a write connection holds its file's gate until it is disposed, and the next writer starts the moment it
+/// is free. Other processes on the same files still meet the busy path, which is what it is for.
+/// </para>
 /// </summary>
 public sealed class SqliteDatabaseRouter : IDatabaseRouter
 {
@@ -17,6 +23,8 @@ public sealed class SqliteDatabaseRouter : IDatabaseRouter
 
     private readonly string _catalogConnectionString;
     private readonly FrozenDictionary<string, string> _shardConnectionStrings;
+    private readonly FrozenDictionary<string, SemaphoreSlim> _writeGates;
+    private readonly TimeSpan _writeGateTimeout;
     private readonly string _connectionPragmas;
     private readonly DataMetrics _metrics;
 
@@ -29,6 +37,9 @@ public sealed class SqliteDatabaseRouter : IDatabaseRouter
         _catalogConnectionString = ConnectionString(directory, CatalogDatabaseName, storage.Sqlite);
         _shardConnectionStrings = ShardMap.PhysicalDatabases.ToFrozenDictionary(
             name => name, name => ConnectionString(directory, name, storage.Sqlite), StringComparer.Ordinal);
+        _writeGates = ShardMap.PhysicalDatabases.Append(CatalogDatabaseName)
+            .ToFrozenDictionary(name => name, _ => new SemaphoreSlim(1, 1), StringComparer.Ordinal);
+        _writeGateTimeout = TimeSpan.FromSeconds(storage.Sqlite.BusyTimeoutSeconds);
         _connectionPragmas = $"PRAGMA synchronous={storage.Sqlite.Synchronous.ToUpperInvariant()}; PRAGMA cache_size=-{storage.Sqlite.CacheSizeKiB};";
     }
 
@@ -56,7 +67,25 @@ public sealed class SqliteDatabaseRouter : IDatabaseRouter
     private async ValueTask<DbConnection> OpenAsync(string name, string connectionString, DataIntent intent, CancellationToken cancellationToken)
     {
         _metrics.OperationStarted(name, intent);
+        var gate = intent == DataIntent.Write ? _writeGates[name] : null;
+        if (gate is not null && !await gate.WaitAsync(_writeGateTimeout, cancellationToken))
+        {
+            throw new TimeoutException($"Waited {_writeGateTimeout.TotalSeconds:F0} s for the write lock of database '{name}'.");
+        }
+
         var connection = new SqliteConnection(connectionString);
+        if (gate is not null)
+        {
+            var released = 0;
+            connection.Disposed += (_, _) =>
+            {
+                if (Interlocked.Exchange(ref released, 1) == 0)
+                {
+                    gate.Release();
+                }
+            };
+        }
+
         try
         {
             await connection.OpenAsync(cancellationToken);

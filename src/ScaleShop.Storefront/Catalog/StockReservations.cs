@@ -66,12 +66,12 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
         return new ReservationOutcome.Reserved(lines);
     }
 
-    /// <summary>The order is written: the reservation has done its job.</summary>
-    public async Task ConfirmAsync(string claimToken, CancellationToken cancellationToken)
+    /// <summary>The orders are written: their reservations have done their job. One commit for the whole batch.</summary>
+    public async Task ConfirmAsync(IReadOnlyCollection<string> claimTokens, CancellationToken cancellationToken)
     {
         await using var connection = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM stock_reservations WHERE claim_token = @claimToken", new { claimToken }, cancellationToken: cancellationToken));
+            "DELETE FROM stock_reservations WHERE claim_token IN @claimTokens", new { claimTokens }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Gives the stock of an unwritten order back; returns the units returned (0 when already released).</summary>
@@ -96,7 +96,7 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
     /// <summary>Reservations older than <paramref name="olderThan"/>: orders whose request died or is very late.</summary>
     public async Task<IReadOnlyList<HeldReservation>> FindOlderThanAsync(DateTimeOffset olderThan, int max, CancellationToken cancellationToken)
     {
-        await using var connection = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
+        await using var connection = await databases.OpenCatalogAsync(DataIntent.ReadYourWrites, cancellationToken);
         var rows = await connection.QueryAsync<HeldReservation>(new CommandDefinition(
             """
             SELECT DISTINCT claim_token AS ClaimToken, user_id AS UserId, idempotency_key AS IdempotencyKey

@@ -14,6 +14,7 @@ public static class StorefrontHostingExtensions
         var services = builder.Services;
         services.AddValidatedOptions<ApiOptions, ApiOptionsValidator>(builder.Configuration, ApiOptions.SectionName);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ApiOptions>>((kestrel, api) => kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, StorefrontJsonContext.Default));
         services.AddOpenApi();
         // Keys for anything the framework protects (later: the web UI's cookies) live with the shared data,
         // so every instance can read what another wrote. Production keeps them in the key store of its platform.

@@ -14,14 +14,15 @@ namespace ScaleShop.Storefront.Orders;
 /// <item>claim the Idempotency-Key on the user's shard (a concurrent duplicate waits for the first);</item>
 /// <item>take the stock in the catalog, recording a reservation in the same transaction;</item>
 /// <item>write the order on the user's shard in the transaction that completes the claim;</item>
-/// <item>drop the reservation.</item>
+/// <item>drop the reservation (batched, off the request path: <see cref="ReservationConfirmer"/>).</item>
 /// </list>
 /// If step 3 fails the stock is given back at once; if the process dies between 2 and 3 the
 /// <see cref="ReservationSweeper"/> gives it back once the claim's lease has run out. Steps 2–4 ignore the
 /// client's cancellation: a client that hangs up must not leave half an order behind.
 /// </summary>
 public sealed class OrderService(
-    OrderStore orders, StockReservations stock, CartStore carts, IOptions<OrdersOptions> options, TimeProvider time, ILogger<OrderService> logger)
+    OrderStore orders, StockReservations stock, ReservationConfirmer confirmer, CartStore carts,
+    IOptions<OrdersOptions> options, TimeProvider time, ILogger<OrderService> logger)
 {
     private const string CartRequestHash = "cart-checkout";
 
@@ -110,7 +111,11 @@ public sealed class OrderService(
                 return new PlaceOrderOutcome.StillInProgress(options.Value.DuplicatePollInterval * 10);
             }
 
-            await ConfirmQuietlyAsync(claimToken);
+            if (!confirmer.TryEnqueue(claimToken))
+            {
+                await ConfirmQuietlyAsync(claimToken);
+            }
+
             return new PlaceOrderOutcome.Placed(order, Replayed: false);
         }
         catch (Exception exception)
@@ -143,7 +148,7 @@ public sealed class OrderService(
     {
         try
         {
-            await stock.ConfirmAsync(claimToken, CancellationToken.None);
+            await stock.ConfirmAsync([claimToken], CancellationToken.None);
         }
         catch (Exception exception)
         {

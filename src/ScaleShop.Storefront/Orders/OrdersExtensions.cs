@@ -9,6 +9,8 @@ public static class OrdersExtensions
         services.AddValidatedOptions<OrdersOptions, OrdersOptionsValidator>(configuration, OrdersOptions.SectionName);
         services.AddSingleton<OrderStore>();
         services.AddSingleton<OrderService>();
+        services.AddSingleton<ReservationConfirmer>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReservationConfirmer>());
         services.AddSingleton<ReservationSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ReservationSweeper>());
         return services;

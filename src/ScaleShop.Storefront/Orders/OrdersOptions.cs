@@ -38,6 +38,14 @@ public sealed class OrdersOptions
     [Range(1, 100_000)]
     public int SweepBatchSize { get; set; } = 500;
 
+    /// <summary>Reservations of written orders waiting to be dropped; past this, requests drop their own.</summary>
+    [Range(1, 1_000_000)]
+    public int ConfirmQueueCapacity { get; set; } = 10_000;
+
+    /// <summary>Reservations dropped per catalog commit.</summary>
+    [Range(1, 10_000)]
+    public int ConfirmBatchSize { get; set; } = 500;
+
     /// <summary>
     /// How long a completed Idempotency-Key is remembered. A retry within it returns the original order;
     /// after it the key is forgotten, so the table stays bounded by traffic, not by history.

@@ -41,7 +41,7 @@ public sealed class ReservationSweeper(
             {
                 if (claim.Status == IdempotencyClaim.Completed)
                 {
-                    await stock.ConfirmAsync(reservation.ClaimToken, cancellationToken);
+                    await stock.ConfirmAsync([reservation.ClaimToken], cancellationToken);
                     continue;
                 }
 

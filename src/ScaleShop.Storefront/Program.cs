@@ -10,7 +10,8 @@ using ScaleShop.Storefront.Orders;
 using ScaleShop.Storefront.Recommendations;
 using ScaleShop.Storefront.Search;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings ship beside the binary, so the process may start from any folder (relative data paths follow it).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddServiceDefaults();
 builder.AddStorefrontApi();
 builder.AddAccounts();

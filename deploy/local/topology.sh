@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# The production topology on one machine, on 127.0.0.1, without containers:
+#   PostgreSQL primary A  :55432  catalog, shard-0, shard-1
+#   PostgreSQL replica A' :55433  streaming replica of A (pg_basebackup, physical replication, slot replica_a)
+#   PostgreSQL primary B  :55434  shard-2, shard-3
+#   Redis                 :56379  second cache level and backplane
+#
+#   deploy/local/topology.sh up       install (apt-get) what is missing, create and start everything
+#   deploy/local/topology.sh status   what runs, and the replica's lag
+#   deploy/local/topology.sh env      the settings that point the storefront at it (eval-able)
+#   deploy/local/topology.sh down     stop everything (data kept; add --purge to delete it)
+#
+# State lives in $SCALESHOP_TOPOLOGY_DIR (default /var/tmp/scaleshop-topology). Password authentication
+# (scram-sha-256) for the role "scaleshop", loopback only.
+set -euo pipefail
+
+STATE="${SCALESHOP_TOPOLOGY_DIR:-/var/tmp/scaleshop-topology}"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+PG_USER="scaleshop"
+PG_PASSWORD="${SCALESHOP_PG_PASSWORD:-scaleshop-local}"
+PORT_A=55432
+PORT_A_REPLICA=55433
+PORT_B=55434
+PORT_REDIS=56379
+RUN_AS=postgres
+
+log() { echo "topology: $*" >&2; }
+
+as_postgres() { runuser -u "$RUN_AS" -- "$@"; }
+
+install_packages() {
+  local missing=()
+  [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  # The Debian packages start their own default instances; this topology runs its own clusters.
+  service postgresql stop >/dev/null 2>&1 || true
+  service redis-server stop >/dev/null 2>&1 || true
+}
+
+pg_running() { [ -f "$1/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$1" status >/dev/null 2>&1; }
+
+init_primary() {
+  local dir="$STATE/pg-$1" port="$2"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    log "initdb $dir"
+    install -d -o "$RUN_AS" -g "$RUN_AS" -m 700 "$dir"
+    local pwfile; pwfile=$(mktemp); echo "$PG_PASSWORD" > "$pwfile"; chown "$RUN_AS" "$pwfile"
+    as_postgres "$PG_BIN/initdb" -D "$dir" -U postgres --pwfile="$pwfile" --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$pwfile"
+    cat >> "$dir/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$STATE/sock'
+wal_level = replica
+max_wal_senders = 8
+max_replication_slots = 8
+hot_standby = on
+hot_standby_feedback = on
+max_connections = 300
+shared_buffers = 128MB
+synchronous_commit = on
+fsync = on
+log_min_messages = warning
+CONF
+    cat > "$dir/pg_hba.conf" <<HBA
+local   all          all                      scram-sha-256
+host    all          all          127.0.0.1/32 scram-sha-256
+host    replication  all          127.0.0.1/32 scram-sha-256
+HBA
+  fi
+  if ! pg_running "$dir"; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir" -l "$STATE/pg-$1.log" -w -t 60 start >/dev/null
+  fi
+  PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtA -v ON_ERROR_STOP=1 >/dev/null <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN
+    CREATE ROLE $PG_USER LOGIN REPLICATION CREATEDB PASSWORD '$PG_PASSWORD';
+  END IF;
+END \$\$;
+SQL
+}
+
+init_replica() {
+  local dir="$STATE/pg-a-replica"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    log "pg_basebackup of A into $dir"
+    install -d -o "$RUN_AS" -g "$RUN_AS" -m 700 "$dir"
+    PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PORT_A" -U postgres -d postgres -qtA \
+      -c "SELECT pg_drop_replication_slot('replica_a') FROM pg_replication_slots WHERE slot_name = 'replica_a'" >/dev/null
+    as_postgres env PGPASSWORD="$PG_PASSWORD" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PORT_A" -U "$PG_USER" \
+      -D "$dir" -R -X stream -C -S replica_a >/dev/null
+    sed -i "s/^port = $PORT_A\$/port = $PORT_A_REPLICA/" "$dir/postgresql.conf"
+  fi
+  if ! pg_running "$dir"; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$dir" -l "$STATE/pg-a-replica.log" -w -t 60 start >/dev/null
+  fi
+}
+
+start_redis() {
+  if ! redis-cli -p "$PORT_REDIS" ping >/dev/null 2>&1; then
+    redis-server --bind 127.0.0.1 --port "$PORT_REDIS" --daemonize yes --dir "$STATE" \
+      --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log" --save "" --appendonly no >/dev/null
+    for _ in $(seq 50); do redis-cli -p "$PORT_REDIS" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+}
+
+connection() { echo "Host=127.0.0.1;Port=$1;Username=$PG_USER;Password=$PG_PASSWORD;Database=$2"; }
+
+print_env() {
+  local prefix="${1:-scaleshop}"
+  echo "export Storage__Provider=Postgres"
+  echo "export Storage__Postgres__Catalog__Primary='$(connection $PORT_A "${prefix}_catalog")'"
+  echo "export Storage__Postgres__Catalog__Replicas__0='$(connection $PORT_A_REPLICA "${prefix}_catalog")'"
+  local i
+  for i in 0 1; do
+    echo "export Storage__Postgres__Shards__shard-${i}__Primary='$(connection $PORT_A "${prefix}_shard_${i}")'"
+    echo "export Storage__Postgres__Shards__shard-${i}__Replicas__0='$(connection $PORT_A_REPLICA "${prefix}_shard_${i}")'"
+  done
+  for i in 2 3; do
+    echo "export Storage__Postgres__Shards__shard-${i}__Primary='$(connection $PORT_B "${prefix}_shard_${i}")'"
+  done
+  echo "export ConnectionStrings__redis='127.0.0.1:$PORT_REDIS'"
+  # The servers alone, for tests that create databases of their own.
+  echo "export SCALESHOP_PG_PRIMARY_A='$(connection $PORT_A postgres)'"
+  echo "export SCALESHOP_PG_REPLICA_A='$(connection $PORT_A_REPLICA postgres)'"
+  echo "export SCALESHOP_PG_PRIMARY_B='$(connection $PORT_B postgres)'"
+  echo "export SCALESHOP_REDIS='127.0.0.1:$PORT_REDIS'"
+}
+
+status() {
+  local name dir
+  for name in a a-replica b; do
+    dir="$STATE/pg-$name"
+    if pg_running "$dir"; then echo "postgres $name: running"; else echo "postgres $name: stopped"; fi
+  done
+  if redis-cli -p "$PORT_REDIS" ping >/dev/null 2>&1; then echo "redis: running"; else echo "redis: stopped"; fi
+  PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PORT_A" -U postgres -d postgres -qtA \
+    -c "SELECT 'replica_a lag bytes: ' || COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text, 'unknown') FROM pg_stat_replication" 2>/dev/null || true
+}
+
+down() {
+  local name
+  for name in a-replica a b; do
+    if pg_running "$STATE/pg-$name"; then as_postgres "$PG_BIN/pg_ctl" -D "$STATE/pg-$name" -m fast -w stop >/dev/null; fi
+  done
+  redis-cli -p "$PORT_REDIS" shutdown nosave >/dev/null 2>&1 || true
+  if [ "${1:-}" = "--purge" ]; then rm -rf "$STATE"; fi
+}
+
+case "${1:-}" in
+  up)
+    install_packages
+    install -d -o "$RUN_AS" -g "$RUN_AS" -m 755 "$STATE" "$STATE/sock"
+    init_primary a "$PORT_A"
+    init_primary b "$PORT_B"
+    init_replica
+    start_redis
+    status >&2
+    ;;
+  down) down "${2:-}" ;;
+  status) status ;;
+  env) print_env "${2:-scaleshop}" ;;
+  *) echo "usage: $0 up|down [--purge]|status|env [database-prefix]" >&2; exit 2 ;;
+esac

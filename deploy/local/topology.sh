@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The production topology on one machine, on 127.0.0.1, without containers:
-#   PostgreSQL primary A  :55432  catalog, shard-0, shard-1
+#   PostgreSQL primary A  :55432  catalog, shard0, shard1
 #   PostgreSQL replica A' :55433  streaming replica of A (pg_basebackup, physical replication, slot replica_a)
-#   PostgreSQL primary B  :55434  shard-2, shard-3
+#   PostgreSQL primary B  :55434  shard2, shard3
 #   Redis                 :56379  second cache level and backplane
 #
 #   deploy/local/topology.sh up       install (apt-get) what is missing, create and start everything
 #   deploy/local/topology.sh status   what runs, and the replica's lag
 #   deploy/local/topology.sh env      the settings that point the storefront at it (eval-able)
 #   deploy/local/topology.sh down     stop everything (data kept; add --purge to delete it)
+#   deploy/local/topology.sh drop-test-databases   drop what test fixtures left behind (databases t_*)
 #
 # State lives in $SCALESHOP_TOPOLOGY_DIR (default /var/tmp/scaleshop-topology). Password authentication
 # (scram-sha-256) for the role "scaleshop", loopback only.
@@ -119,11 +120,11 @@ print_env() {
   echo "export Storage__Postgres__Catalog__Replicas__0='$(connection $PORT_A_REPLICA "${prefix}_catalog")'"
   local i
   for i in 0 1; do
-    echo "export Storage__Postgres__Shards__shard-${i}__Primary='$(connection $PORT_A "${prefix}_shard_${i}")'"
-    echo "export Storage__Postgres__Shards__shard-${i}__Replicas__0='$(connection $PORT_A_REPLICA "${prefix}_shard_${i}")'"
+    echo "export Storage__Postgres__Shards__shard${i}__Primary='$(connection $PORT_A "${prefix}_shard_${i}")'"
+    echo "export Storage__Postgres__Shards__shard${i}__Replicas__0='$(connection $PORT_A_REPLICA "${prefix}_shard_${i}")'"
   done
   for i in 2 3; do
-    echo "export Storage__Postgres__Shards__shard-${i}__Primary='$(connection $PORT_B "${prefix}_shard_${i}")'"
+    echo "export Storage__Postgres__Shards__shard${i}__Primary='$(connection $PORT_B "${prefix}_shard_${i}")'"
   done
   echo "export ConnectionStrings__redis='127.0.0.1:$PORT_REDIS'"
   # The servers alone, for tests that create databases of their own.
@@ -153,6 +154,15 @@ down() {
   if [ "${1:-}" = "--purge" ]; then rm -rf "$STATE"; fi
 }
 
+drop_test_databases() {
+  local port db
+  for port in "$PORT_A" "$PORT_B"; do
+    for db in $(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtA -c "SELECT datname FROM pg_database WHERE datname LIKE 't\_%'"); do
+      PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtA -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || true
+    done
+  done
+}
+
 case "${1:-}" in
   up)
     install_packages
@@ -166,5 +176,6 @@ case "${1:-}" in
   down) down "${2:-}" ;;
   status) status ;;
   env) print_env "${2:-scaleshop}" ;;
-  *) echo "usage: $0 up|down [--purge]|status|env [database-prefix]" >&2; exit 2 ;;
+  drop-test-databases) drop_test_databases ;;
+  *) echo "usage: $0 up|down [--purge]|status|env [database-prefix]|drop-test-databases" >&2; exit 2 ;;
 esac

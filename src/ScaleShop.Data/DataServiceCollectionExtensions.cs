@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ScaleShop.Data.Migrations;
 using ScaleShop.Data.Seeding;
 using ScaleShop.Data.Sharding;
+using ScaleShop.Data.Postgres;
 using ScaleShop.Data.Sqlite;
 
 namespace ScaleShop.Data;
@@ -21,8 +22,12 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DataMetrics>();
         services.TryAddSingleton<ShardedIdGenerator>();
-        services.TryAddSingleton<SqliteDatabaseRouter>();
-        services.TryAddSingleton<IDatabaseRouter>(sp => sp.GetRequiredService<SqliteDatabaseRouter>());
+        // The provider is configuration, read when the router is first needed (so settings added late, as
+        // test hosts do, still count): every feature sees only IDatabaseRouter.
+        services.TryAddSingleton<IDatabaseRouter>(sp =>
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value.Provider == StorageOptions.PostgresProvider
+                ? ActivatorUtilities.CreateInstance<PostgresDatabaseRouter>(sp)
+                : ActivatorUtilities.CreateInstance<SqliteDatabaseRouter>(sp));
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<Seeder>();
         return services;

@@ -11,6 +11,9 @@ public interface IDatabaseRouter
 {
     ShardMap ShardMap { get; }
 
+    /// <summary><see cref="StorageOptions.SqliteProvider"/> or <see cref="StorageOptions.PostgresProvider"/>, for the few queries that differ (full-text search).</summary>
+    string Provider { get; }
+
     ISqlDialect Dialect { get; }
 
     ValueTask<DbConnection> OpenCatalogAsync(DataIntent intent, CancellationToken cancellationToken);
@@ -29,4 +32,10 @@ public interface ISqlDialect
 {
     /// <summary>True when an exception is a violation of a primary-key or unique constraint.</summary>
     bool IsUniqueViolation(Exception exception);
+
+    /// <summary>
+    /// "column is one of a list parameter": <c>IN @ids</c> (Dapper expands the list) on SQLite,
+    /// <c>= ANY(@ids)</c> (one array parameter, one cached plan whatever the length) on PostgreSQL.
+    /// </summary>
+    string InList(string parameter);
 }

@@ -8,12 +8,15 @@ public sealed class StorageOptions
 {
     public const string SectionName = "Storage";
 
-    /// <summary>Embedded defaults: <c>Sqlite</c>. The PostgreSQL provider arrives with the production data tier.</summary>
-    [Required]
-    [AllowedValues("Sqlite")]
-    public string Provider { get; set; } = "Sqlite";
+    public const string SqliteProvider = "Sqlite";
+    public const string PostgresProvider = "Postgres";
 
-    /// <summary>Folder for the SQLite files, the shard map and the token signing key (embedded defaults).</summary>
+    /// <summary><c>Sqlite</c> (embedded defaults: files in <see cref="DataDirectory"/>) or <c>Postgres</c>.</summary>
+    [Required]
+    [AllowedValues(SqliteProvider, PostgresProvider)]
+    public string Provider { get; set; } = SqliteProvider;
+
+    /// <summary>Folder for the SQLite files, the shard map and the token signing key (when none is configured).</summary>
     [Required]
     public string DataDirectory { get; set; } = "data";
 
@@ -28,6 +31,43 @@ public sealed class StorageOptions
     [Required]
     [ValidateObjectMembers]
     public SqliteStorageOptions Sqlite { get; set; } = new();
+
+    [Required]
+    [ValidateObjectMembers]
+    public PostgresStorageOptions Postgres { get; set; } = new();
+}
+
+/// <summary>
+/// The PostgreSQL provider: the catalog database and one entry per physical shard named in the shard map
+/// (<c>shard0</c> …), each a primary connection string and optional streaming replicas.
+/// </summary>
+public sealed class PostgresStorageOptions
+{
+    [Required]
+    public PostgresDatabaseOptions Catalog { get; set; } = new();
+
+    public Dictionary<string, PostgresDatabaseOptions> Shards { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Pooled connections per physical database and instance.</summary>
+    [Range(1, 10_000)]
+    public int MaxPoolSize { get; set; } = 64;
+
+    /// <summary>Create a configured database that does not exist yet (local topology and tests).</summary>
+    public bool CreateMissingDatabases { get; set; } = true;
+
+    /// <summary>
+    /// Send reads that accept lag to a replica. Off until reads carry a consistency token, so a user never
+    /// reads older data than they wrote.
+    /// </summary>
+    public bool ReadFromReplicas { get; set; }
+}
+
+public sealed class PostgresDatabaseOptions
+{
+    /// <summary>Npgsql connection string of the primary.</summary>
+    public string? Primary { get; set; }
+
+    public List<string> Replicas { get; set; } = [];
 }
 
 public sealed class SqliteStorageOptions

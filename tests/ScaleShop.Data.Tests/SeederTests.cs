@@ -5,26 +5,21 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ScaleShop.Data.Migrations;
 using ScaleShop.Data.Seeding;
 using ScaleShop.Data.Sharding;
+using ScaleShop.Testing;
 
 namespace ScaleShop.Data.Tests;
 
 /// <summary>The data tier on real SQLite files: migrations, routing and seeding.</summary>
 public sealed class SeederTests : IAsyncLifetime
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "scaleshop-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _directory = TestStorage.NewDataDirectory();
     private ServiceProvider _services = null!;
 
     private IDatabaseRouter Router => _services.GetRequiredService<IDatabaseRouter>();
 
     public ValueTask InitializeAsync()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:DataDirectory"] = _directory,
-            ["Storage:Sqlite:Synchronous"] = "Normal",
-        }).Build();
-        _services = new ServiceCollection().AddSingleton(typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(NullLogger<>))
-            .AddScaleShopData(configuration).BuildServiceProvider();
+        _services = Build();
         _services.GetRequiredService<DatabaseMigrator>().MigrateAll();
         return ValueTask.CompletedTask;
     }
@@ -32,8 +27,21 @@ public sealed class SeederTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        await TestStorage.DeleteAsync(_directory);
+    }
+
+    private ServiceProvider Build(Dictionary<string, string?>? overrides = null)
+    {
+        var settings = TestStorage.Settings(_directory);
+        settings["Storage:Sqlite:Synchronous"] = "Normal";
+        foreach (var (key, value) in overrides ?? [])
+        {
+            settings[key] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        return new ServiceCollection().AddSingleton(typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(NullLogger<>))
+            .AddScaleShopData(configuration).BuildServiceProvider();
     }
 
     [Fact]
@@ -86,7 +94,9 @@ public sealed class SeederTests : IAsyncLifetime
         await using var connection = await Router.OpenCatalogAsync(DataIntent.Read, TestContext.Current.CancellationToken);
         var name = await connection.ExecuteScalarAsync<string>("SELECT name FROM products WHERE id = 1234");
         Assert.Equal(CatalogGenerator.Product(1234, 20, 2_000).Name, name);
-        var matches = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM products_search WHERE products_search MATCH '\"headphones\"'");
+        var matches = await connection.ExecuteScalarAsync<long>(TestStorage.IsPostgres
+            ? "SELECT count(*) FROM products WHERE search_vector @@ to_tsquery('english', 'headphones')"
+            : "SELECT count(*) FROM products_search WHERE products_search MATCH '\"headphones\"'");
         Assert.InRange(matches, 50, 2_000);
         Assert.Equal(20, await connection.ExecuteScalarAsync<long>("SELECT count(DISTINCT category_id) FROM products"));
     }
@@ -99,13 +109,30 @@ public sealed class SeederTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_missing_shard_makes_the_health_check_unhealthy()
+    public async Task An_unreachable_shard_makes_the_health_check_unhealthy()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Move(Path.Combine(_directory, "shard-2.db"), Path.Combine(_directory, "shard-2.db.moved"));
-        Directory.CreateDirectory(Path.Combine(_directory, "shard-2.db"));
-        var result = await new DatabaseHealthCheck(Router).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
+        var router = Router;
+        ServiceProvider? broken = null;
+        if (TestStorage.IsPostgres)
+        {
+            // Nothing listens on port 1: the shard's server is down.
+            broken = Build(new() { ["Storage:Postgres:Shards:shard2:Primary"] = "Host=127.0.0.1;Port=1;Username=x;Password=x;Database=x;Timeout=2" });
+            router = broken.GetRequiredService<IDatabaseRouter>();
+        }
+        else
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Move(Path.Combine(_directory, "shard2.db"), Path.Combine(_directory, "shard2.db.moved"));
+            Directory.CreateDirectory(Path.Combine(_directory, "shard2.db"));
+        }
+
+        var result = await new DatabaseHealthCheck(router).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, result.Status);
-        Assert.Contains("shard-2", result.Description, StringComparison.Ordinal);
+        Assert.Contains("shard2", result.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("shard1", result.Description, StringComparison.Ordinal);
+        if (broken is not null)
+        {
+            await broken.DisposeAsync();
+        }
     }
 }

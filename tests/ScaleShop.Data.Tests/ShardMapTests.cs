@@ -9,7 +9,7 @@ public sealed class ShardMapTests
     {
         var map = ShardMap.CreateDefault(64, 4);
         Assert.Equal(1, map.Version);
-        Assert.All(Enumerable.Range(0, 64), l => Assert.Equal($"shard-{l / 16}", map.PhysicalDatabaseOf(l)));
+        Assert.All(Enumerable.Range(0, 64), l => Assert.Equal($"shard{l / 16}", map.PhysicalDatabaseOf(l)));
         Assert.All(map.Assignments.CountBy(a => a), group => Assert.Equal(16, group.Value));
     }
 

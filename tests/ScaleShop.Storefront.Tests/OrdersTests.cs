@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Data.Sqlite;
 using ScaleShop.Data;
 using ScaleShop.Data.Sharding;
 using ScaleShop.Storefront.Catalog;
@@ -154,10 +153,15 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         var productId = StorefrontApp.TakeProductId();
         await app.SetStockAsync(productId, 10);
         var key = NewKey();
-        var shardFile = ShardFileOf(userId);
+        var shard = ShardOf(userId);
         var trigger = $"fail_orders_{Guid.NewGuid():N}";
         // A real failure inside the user's shard database: any insert of this user's order aborts.
-        Execute(shardFile, $"CREATE TRIGGER {trigger} BEFORE INSERT ON orders WHEN new.user_id = {userId} BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+        await app.ExecuteOnShardAsync(shard, ScaleShop.Testing.TestStorage.IsPostgres
+            ? $"""
+              CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+              CREATE TRIGGER {trigger} BEFORE INSERT ON orders FOR EACH ROW WHEN (NEW.user_id = {userId}) EXECUTE FUNCTION {trigger}();
+              """
+            : $"CREATE TRIGGER {trigger} BEFORE INSERT ON orders WHEN new.user_id = {userId} BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
         try
         {
             var failed = await client.PlaceOrderAsync(key, (productId, 4));
@@ -166,7 +170,9 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         }
         finally
         {
-            Execute(shardFile, $"DROP TRIGGER {trigger};");
+            await app.ExecuteOnShardAsync(shard, ScaleShop.Testing.TestStorage.IsPostgres
+                ? $"DROP TRIGGER {trigger} ON orders; DROP FUNCTION {trigger}();"
+                : $"DROP TRIGGER {trigger};");
         }
 
         // Nothing was half-written: the same key now places the order normally.
@@ -191,7 +197,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         var orders = app.Service<ScaleShop.Storefront.Orders.OrderStore>();
         Assert.Null(await orders.TryClaimAsync(user, key, "hash", token, DateTimeOffset.UtcNow.AddMinutes(-10), CancellationToken.None));
         await app.Service<StockReservations>().ReserveAsync(token, user.Value, key, [new StockRequest(productId, 7)], CancellationToken.None);
-        Execute(CatalogFile(), $"UPDATE stock_reservations SET created_at = created_at - 600000 WHERE claim_token = '{token}';");
+        await app.ExecuteOnCatalogAsync($"UPDATE stock_reservations SET created_at = created_at - 600000 WHERE claim_token = '{token}';");
         Assert.Equal(3, await StockOfAsync(productId));
 
         var released = await app.Service<ScaleShop.Storefront.Orders.ReservationSweeper>().SweepOnceAsync(CancellationToken.None);
@@ -214,7 +220,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         await app.SetStockAsync(productId, 10);
         (await client.PlaceOrderAsync(NewKey(), (productId, 2))).EnsureSuccessStatusCode();
         // Make any leftover reservation look ancient, then sweep: a written order's stock must stay taken.
-        Execute(CatalogFile(), "UPDATE stock_reservations SET created_at = created_at - 600000;");
+        await app.ExecuteOnCatalogAsync("UPDATE stock_reservations SET created_at = created_at - 600000;");
         await app.Service<ScaleShop.Storefront.Orders.ReservationSweeper>().SweepOnceAsync(CancellationToken.None);
         Assert.Equal(8, await StockOfAsync(productId));
     }
@@ -229,7 +235,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         var youngKey = NewKey();
         (await client.PlaceOrderAsync(oldKey, (productId, 1))).EnsureSuccessStatusCode();
         (await client.PlaceOrderAsync(youngKey, (productId, 1))).EnsureSuccessStatusCode();
-        Execute(ShardFileOf(userId), $"UPDATE idempotency_keys SET created_at = created_at - {(long)TimeSpan.FromDays(2).TotalMilliseconds} WHERE idempotency_key = '{oldKey}';");
+        await app.ExecuteOnShardAsync(ShardOf(userId), $"UPDATE idempotency_keys SET created_at = created_at - {(long)TimeSpan.FromDays(2).TotalMilliseconds} WHERE idempotency_key = '{oldKey}';");
 
         var purged = await app.Service<ScaleShop.Storefront.Orders.ReservationSweeper>().PurgeExpiredKeysAsync(CancellationToken.None);
 
@@ -332,20 +338,9 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         Assert.Empty(orders.Items);
     }
 
-    private string CatalogFile() => Path.Combine(app.DataDirectory, "catalog.db");
-
-    private string ShardFileOf(string userId)
+    private string ShardOf(string userId)
     {
         Assert.True(ShardedId.TryParse(userId, out var id));
-        return Path.Combine(app.DataDirectory, app.Service<IDatabaseRouter>().ShardMap.PhysicalDatabaseOf(id.LogicalShard) + ".db");
-    }
-
-    private static void Execute(string databaseFile, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={databaseFile};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
+        return app.Service<IDatabaseRouter>().ShardMap.PhysicalDatabaseOf(id.LogicalShard);
     }
 }

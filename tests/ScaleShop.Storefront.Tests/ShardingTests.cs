@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using ScaleShop.Data;
 using ScaleShop.Data.Sharding;
 
@@ -12,25 +11,26 @@ public sealed class ShardingTests(StorefrontApp app) : IClassFixture<StorefrontA
     public void The_default_layout_is_64_logical_shards_on_4_physical_databases()
     {
         Assert.Equal(64, Map.LogicalShardCount);
-        Assert.Equal(["shard-0", "shard-1", "shard-2", "shard-3"], Map.PhysicalDatabases);
+        Assert.Equal(["shard0", "shard1", "shard2", "shard3"], Map.PhysicalDatabases);
         Assert.True(File.Exists(Path.Combine(app.DataDirectory, ShardMapFile.FileName)));
     }
 
     [Fact]
-    public void Seeded_users_are_spread_over_every_physical_database_and_sit_where_their_id_routes()
+    public async Task Seeded_users_are_spread_over_every_physical_database_and_sit_where_their_id_routes()
     {
         var total = 0L;
+        var logicalShards = new HashSet<int>();
         foreach (var physical in Map.PhysicalDatabases)
         {
-            var ids = Query(physical, "SELECT id FROM accounts").ToList();
+            var ids = await app.QueryShardAsync(physical, "SELECT id FROM accounts");
+            logicalShards.UnionWith(ids.Select(id => new ShardedId(id).LogicalShard));
             Assert.NotEmpty(ids);
             Assert.All(ids, id => Assert.Equal(physical, Map.PhysicalDatabaseOf(new ShardedId(id).LogicalShard)));
             total += ids.Count;
         }
 
         Assert.True(total >= StorefrontApp.SeededUsers);
-        var logicalShardsInUse = Map.PhysicalDatabases.SelectMany(p => Query(p, "SELECT id FROM accounts")).Select(id => new ShardedId(id).LogicalShard).Distinct().Count();
-        Assert.True(logicalShardsInUse > 48, $"Only {logicalShardsInUse} of 64 logical shards hold users.");
+        Assert.True(logicalShards.Count > 48, $"Only {logicalShards.Count} of 64 logical shards hold users.");
     }
 
     [Fact]
@@ -45,27 +45,11 @@ public sealed class ShardingTests(StorefrontApp app) : IClassFixture<StorefrontA
 
         foreach (var physical in Map.PhysicalDatabases)
         {
-            var rows = Query(physical, $"SELECT count(*) FROM accounts WHERE id = {id.Value}").Single()
-                + Query(physical, $"SELECT count(*) FROM cart_items WHERE user_id = {id.Value}").Single()
-                + Query(physical, $"SELECT count(*) FROM orders WHERE user_id = {id.Value}").Single()
-                + Query(physical, $"SELECT count(*) FROM idempotency_keys WHERE user_id = {id.Value}").Single();
+            var rows = (await app.QueryShardAsync(physical, $"SELECT count(*) FROM accounts WHERE id = {id.Value}")).Single()
+                + (await app.QueryShardAsync(physical, $"SELECT count(*) FROM cart_items WHERE user_id = {id.Value}")).Single()
+                + (await app.QueryShardAsync(physical, $"SELECT count(*) FROM orders WHERE user_id = {id.Value}")).Single()
+                + (await app.QueryShardAsync(physical, $"SELECT count(*) FROM idempotency_keys WHERE user_id = {id.Value}")).Single();
             Assert.Equal(physical == home ? 4 : 0, rows);
         }
-    }
-
-    private IEnumerable<long> Query(string physical, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(app.DataDirectory, physical + ".db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var values = new List<long>();
-        while (reader.Read())
-        {
-            values.Add(reader.GetInt64(0));
-        }
-
-        return values;
     }
 }

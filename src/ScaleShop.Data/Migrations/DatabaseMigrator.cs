@@ -1,36 +1,78 @@
 using System.Reflection;
 using DbUp;
+using DbUp.Builder;
 using DbUp.Engine;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using ScaleShop.Data.Postgres;
 using ScaleShop.Data.Sqlite;
 
 namespace ScaleShop.Data.Migrations;
 
 /// <summary>
-/// Brings every database to the current schema with DbUp: versioned scripts embedded in this assembly,
-/// one journal table per database, each script in its own transaction. Scripts are written to be
-/// re-runnable (IF NOT EXISTS) so that two instances starting together cannot fail each other.
+/// Brings every database (the catalog and each physical shard) to the current schema with DbUp: versioned
+/// scripts embedded in this assembly, one folder per provider and database kind, a journal table per
+/// database, each script in its own transaction. Running it again applies nothing. Scripts are also
+/// written to be re-runnable (IF NOT EXISTS), and on PostgreSQL an advisory lock makes instances that start
+/// together migrate one at a time.
 /// </summary>
-public sealed class DatabaseMigrator(SqliteDatabaseRouter router, ILogger<DatabaseMigrator> logger)
+public sealed class DatabaseMigrator(IDatabaseRouter router, IOptions<StorageOptions> storage, ILogger<DatabaseMigrator> logger)
 {
-    private const string CatalogScripts = "ScaleShop.Data.Migrations.Sqlite.Catalog.";
-    private const string ShardScripts = "ScaleShop.Data.Migrations.Sqlite.Shard.";
+    private const long MigrationLockKey = 0x5CA1_E540_0001;
 
     public void MigrateAll()
     {
-        foreach (var (name, connectionString) in router.AllDatabases)
+        switch (router)
         {
-            var prefix = name == SqliteDatabaseRouter.CatalogDatabaseName ? CatalogScripts : ShardScripts;
-            Migrate(name, connectionString, prefix);
+            case SqliteDatabaseRouter sqlite:
+                foreach (var (name, connectionString) in sqlite.AllDatabases)
+                {
+                    EnableWriteAheadLog(connectionString);
+                    Migrate(name, DeployChanges.To.SqliteDatabase(connectionString), Scripts("Sqlite", name == SqliteDatabaseRouter.CatalogDatabaseName));
+                }
+
+                break;
+            case PostgresDatabaseRouter postgres:
+                foreach (var (name, connectionString) in postgres.AllDatabases)
+                {
+                    if (storage.Value.Postgres.CreateMissingDatabases)
+                    {
+                        CreateDatabaseIfMissing(connectionString);
+                    }
+
+                    // An unpooled session: a pooled one would keep the advisory lock after Dispose
+                    // (Npgsql resets a returned session lazily), blocking the next instance to start.
+                    using var lockConnection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+                    lockConnection.Open();
+                    using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", lockConnection))
+                    {
+                        take.ExecuteNonQuery();
+                    }
+
+                    try
+                    {
+                        Migrate(name, DeployChanges.To.PostgresqlDatabase(connectionString), Scripts("Postgres", name == PostgresDatabaseRouter.CatalogDatabaseName));
+                    }
+                    finally
+                    {
+                        using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", lockConnection);
+                        release.ExecuteNonQuery();
+                    }
+                }
+
+                break;
+            default:
+                throw new NotSupportedException($"No migrations for {router.GetType().Name}.");
         }
     }
 
-    private void Migrate(string name, string connectionString, string scriptPrefix)
+    private static string Scripts(string provider, bool catalog) => $"ScaleShop.Data.Migrations.{provider}.{(catalog ? "Catalog" : "Shard")}.";
+
+    private void Migrate(string name, UpgradeEngineBuilder builder, string scriptPrefix)
     {
-        EnableWriteAheadLog(connectionString);
-        var upgrader = DeployChanges.To
-            .SqliteDatabase(connectionString)
+        var upgrader = builder
             .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), script => script.StartsWith(scriptPrefix, StringComparison.Ordinal))
             .WithTransactionPerScript()
             .LogToNowhere()
@@ -56,5 +98,30 @@ public sealed class DatabaseMigrator(SqliteDatabaseRouter router, ILogger<Databa
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode=WAL;";
         command.ExecuteNonQuery();
+    }
+
+    private static void CreateDatabaseIfMissing(string connectionString)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var database = target.Database ?? throw new InvalidOperationException("A PostgreSQL connection string must name its database.");
+        var server = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        using var connection = new NpgsqlConnection(server.ConnectionString);
+        connection.Open();
+        using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @database", connection);
+        exists.Parameters.AddWithValue("database", database);
+        if (exists.ExecuteScalar() is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var create = new NpgsqlCommand($"CREATE DATABASE \"{database.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
+            create.ExecuteNonQuery();
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Another instance created it a moment ago.
+        }
     }
 }

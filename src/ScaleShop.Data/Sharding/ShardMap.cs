@@ -44,7 +44,7 @@ public sealed record ShardMap
 
     public int Version { get; }
 
-    /// <summary>Names of the physical databases, e.g. <c>shard-0</c>; a provider turns a name into a connection.</summary>
+    /// <summary>Names of the physical databases, e.g. <c>shard0</c> (no '-': names become environment variable keys); a provider turns a name into a connection.</summary>
     public IReadOnlyList<string> PhysicalDatabases { get; }
 
     /// <summary>Index into <see cref="PhysicalDatabases"/> for each logical shard.</summary>
@@ -60,12 +60,12 @@ public sealed record ShardMap
         return PhysicalDatabases[Assignments[logicalShard]];
     }
 
-    /// <summary>Logical shards in contiguous ranges over the physical databases (0–15 → shard-0, ...).</summary>
+    /// <summary>Logical shards in contiguous ranges over the physical databases (0–15 → shard0, ...).</summary>
     public static ShardMap CreateDefault(int logicalShards, int physicalDatabases)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(physicalDatabases, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(logicalShards, physicalDatabases);
-        var names = Enumerable.Range(0, physicalDatabases).Select(i => $"shard-{i}").ToArray();
+        var names = Enumerable.Range(0, physicalDatabases).Select(i => $"shard{i}").ToArray();
         var assignments = Enumerable.Range(0, logicalShards).Select(l => (int)((long)l * physicalDatabases / logicalShards)).ToArray();
         return new ShardMap(1, names, assignments);
     }

@@ -45,6 +45,8 @@ public sealed class SqliteDatabaseRouter : IDatabaseRouter
 
     public ShardMap ShardMap { get; }
 
+    public string Provider => StorageOptions.SqliteProvider;
+
     public ISqlDialect Dialect { get; } = new SqliteDialect();
 
     public IEnumerable<(string Name, string ConnectionString)> AllDatabases =>
@@ -117,4 +119,6 @@ public sealed class SqliteDialect : ISqlDialect
     // SQLITE_CONSTRAINT_PRIMARYKEY (1555) and SQLITE_CONSTRAINT_UNIQUE (2067).
     public bool IsUniqueViolation(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
+
+    public string InList(string parameter) => $"IN {parameter}";
 }

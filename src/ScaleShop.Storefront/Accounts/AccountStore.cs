@@ -44,7 +44,7 @@ public sealed class AccountStore(IDatabaseRouter databases, ShardedIdGenerator i
                     INSERT INTO accounts (id, email, display_name, password_hash, is_admin, created_at)
                     VALUES (@id, @email, @displayName, @passwordHash, @isAdmin, @createdAt)
                     """,
-                    new { id = account.Id.Value, email = account.Email, displayName, passwordHash, isAdmin, createdAt = time.GetUtcNow().ToUnixTimeMilliseconds() },
+                    new { id = account.Id.Value, email = account.Email, displayName, passwordHash, isAdmin = isAdmin ? 1L : 0L, createdAt = time.GetUtcNow().ToUnixTimeMilliseconds() },
                     transaction, cancellationToken: cancellationToken));
                 await transaction.CommitAsync(cancellationToken);
                 return account;
@@ -76,7 +76,7 @@ public sealed class AccountStore(IDatabaseRouter databases, ShardedIdGenerator i
         await using var connection = await databases.OpenShardAsync(id.LogicalShard, DataIntent.Write, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE accounts SET password_hash = @passwordHash, is_admin = @isAdmin WHERE id = @id",
-            new { id = id.Value, passwordHash, isAdmin }, cancellationToken: cancellationToken));
+            new { id = id.Value, passwordHash, isAdmin = isAdmin ? 1L : 0L }, cancellationToken: cancellationToken));
     }
 
     private sealed record AccountRow(long Id, string Email, string DisplayName, string PasswordHash, long IsAdmin)

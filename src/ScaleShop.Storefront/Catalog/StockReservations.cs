@@ -71,7 +71,7 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
     {
         await using var connection = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM stock_reservations WHERE claim_token IN @claimTokens", new { claimTokens }, cancellationToken: cancellationToken));
+            $"DELETE FROM stock_reservations WHERE claim_token {databases.Dialect.InList("@claimTokens")}", new { claimTokens = claimTokens.ToArray() }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Gives the stock of an unwritten order back; returns the units returned (0 when already released).</summary>
@@ -85,7 +85,7 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
         foreach (var row in released.OrderBy(r => r.ProductId))
         {
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE products SET stock = stock + @Quantity, sold_count = MAX(sold_count - @Quantity, 0) WHERE id = @ProductId",
+                "UPDATE products SET stock = stock + @Quantity, sold_count = CASE WHEN sold_count > @Quantity THEN sold_count - @Quantity ELSE 0 END WHERE id = @ProductId",
                 row, transaction, cancellationToken: cancellationToken));
         }
 

@@ -131,7 +131,7 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
                 if (emptyCart)
                 {
                     await connection.ExecuteAsync(new CommandDefinition(
-                        "DELETE FROM cart_items WHERE user_id = @userId AND product_id IN @productIds",
+                        $"DELETE FROM cart_items WHERE user_id = @userId AND product_id {databases.Dialect.InList("@productIds")}",
                         new { userId = userId.Value, productIds = lines.Select(l => l.ProductId).ToArray() }, transaction, cancellationToken: cancellationToken));
                 }
 
@@ -177,7 +177,7 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
             new { userId = userId.Value, beforeId, take }, cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<Order>> LoadAsync(System.Data.Common.DbConnection connection, string filter, object parameters, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Order>> LoadAsync(System.Data.Common.DbConnection connection, string filter, object parameters, CancellationToken cancellationToken)
     {
         var headers = (await connection.QueryAsync<OrderRow>(new CommandDefinition(
             $"SELECT o.id AS Id, o.status AS Status, o.total_cents AS TotalCents, o.currency AS Currency, o.created_at AS CreatedAt FROM orders o {filter}",
@@ -188,9 +188,9 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
         }
 
         var lines = (await connection.QueryAsync<LineRow>(new CommandDefinition(
-            """
+            $"""
             SELECT order_id AS OrderId, product_id AS ProductId, product_name AS Name, quantity AS Quantity, unit_price_cents AS UnitPriceCents
-            FROM order_items WHERE order_id IN @orderIds ORDER BY order_id, product_id
+            FROM order_items WHERE order_id {databases.Dialect.InList("@orderIds")} ORDER BY order_id, product_id
             """, new { orderIds = headers.Select(h => h.Id).ToArray() }, cancellationToken: cancellationToken))).ToLookup(l => l.OrderId);
 
         return headers.Select(h => OrderMapping.ToOrder(h.Id, h.Status, h.TotalCents, h.Currency, h.CreatedAt,

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using ScaleShop.Storefront.Caching;
@@ -10,51 +9,39 @@ using ZiggyCreatures.Caching.Fusion;
 namespace ScaleShop.Storefront.Search;
 
 /// <summary>
-/// Turns what a shopper typed into a safe FTS5 query (every word quoted, so no operator or syntax error can
-/// come from user input; the last word is a prefix, for search-as-you-type) and caches result pages.
+/// Turns what a shopper typed into plain words (letters and digits: no operator or syntax error can come
+/// from user input; the last word matches as a prefix, for search-as-you-type) and caches result pages.
 /// </summary>
 public sealed partial class SearchService
 {
     private const int MaxTerms = 8;
-    private readonly SearchStore _store;
+    private readonly ISearchStore _store;
     private readonly IFusionCache _cache;
     private readonly FusionCacheEntryOptions _entry;
 
-    public SearchService(SearchStore store, IFusionCache cache, IOptions<CachingOptions> caching)
+    public SearchService(ISearchStore store, IFusionCache cache, IOptions<CachingOptions> caching)
     {
         _store = store;
         _cache = cache;
         _entry = cache.CreateEntryOptions(duration: caching.Value.SearchDuration);
     }
 
-    public static string? ToMatchExpression(string query)
-    {
-        var terms = Term().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct().Take(MaxTerms).ToArray();
-        if (terms.Length == 0)
-        {
-            return null;
-        }
-
-        var expression = new StringBuilder();
-        for (var i = 0; i < terms.Length; i++)
-        {
-            expression.Append(i == 0 ? "" : " ").Append('"').Append(terms[i]).Append('"');
-        }
-
-        return expression.Append('*').ToString();
-    }
+    public static IReadOnlyList<string> Terms(string query) =>
+        Term().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct().Take(MaxTerms).ToArray();
 
     public async ValueTask<Page<ProductSummary>> SearchAsync(string query, (double Rank, long Id)? after, int limit, CancellationToken cancellationToken)
     {
-        var match = ToMatchExpression(query);
-        if (match is null)
+        var terms = Terms(query);
+        if (terms.Count == 0)
         {
             return new Page<ProductSummary>([], null);
         }
 
+        var match = string.Join(' ', terms);
+
         var afterKey = after is { } a ? string.Create(CultureInfo.InvariantCulture, $"{a.Rank:R}:{a.Id}") : "-";
         var hits = await _cache.GetOrSetAsync<IReadOnlyList<SearchHit>>($"search:{match}:{afterKey}:{limit}",
-            (_, ct) => _store.SearchAsync(match, after, limit + 1, ct),
+            (_, ct) => _store.SearchAsync(terms, after, limit + 1, ct),
             options: _entry, tags: [CatalogService.SearchTag], token: cancellationToken);
 
         if (hits.Count <= limit)

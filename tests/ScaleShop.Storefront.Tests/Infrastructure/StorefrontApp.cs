@@ -3,7 +3,10 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using ScaleShop.Data;
+using ScaleShop.Testing;
 
 namespace ScaleShop.Storefront.Tests.Infrastructure;
 
@@ -42,7 +45,7 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Extra configuration for a fixture that needs it (e.g. a short busy timeout).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
-    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "scaleshop-tests", Guid.NewGuid().ToString("N"));
+    public static string NewDataDirectory() => TestStorage.NewDataDirectory();
 
     /// <summary>A seeded product no other test in this process uses.</summary>
     public static long TakeProductId()
@@ -58,6 +61,25 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Runs SQL on the catalog database, on either provider (for tests that set up a state directly).</summary>
+    public async Task ExecuteOnCatalogAsync(string sql)
+    {
+        await using var connection = await Service<IDatabaseRouter>().OpenCatalogAsync(DataIntent.Write, CancellationToken.None);
+        await connection.ExecuteAsync(sql);
+    }
+
+    public async Task ExecuteOnShardAsync(string physicalDatabase, string sql)
+    {
+        await using var connection = await Service<IDatabaseRouter>().OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, CancellationToken.None);
+        await connection.ExecuteAsync(sql);
+    }
+
+    public async Task<List<long>> QueryShardAsync(string physicalDatabase, string sql)
+    {
+        await using var connection = await Service<IDatabaseRouter>().OpenPhysicalShardAsync(physicalDatabase, DataIntent.ReadYourWrites, CancellationToken.None);
+        return (await connection.QueryAsync<long>(sql)).AsList();
+    }
 
     public HttpClient Anonymous() => CreateClient();
 
@@ -88,9 +110,8 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(TestStorage.Settings(DataDirectory).Concat(new Dictionary<string, string?>
         {
-            ["Storage:DataDirectory"] = DataDirectory,
             ["Seed:OnFirstStart"] = "true",
             ["Seed:Products"] = SeededProducts.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Seed:Categories"] = SeededCategories.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -102,7 +123,7 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
             // The sweeper is driven by the tests that need it.
             ["Orders:SweepInterval"] = "01:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
-        }.Concat(ExtraSettings)));
+        }).Concat(ExtraSettings)));
     }
 
     public override async ValueTask DisposeAsync()
@@ -111,15 +132,7 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
         GC.SuppressFinalize(this);
         if (_ownsDataDirectory)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(DataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Another app instance over the same folder may still hold a file; the temp folder is cleaned later.
-            }
+            await TestStorage.DeleteAsync(DataDirectory);
         }
     }
 

@@ -1,0 +1,99 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace ScaleShop.Testing;
+
+/// <summary>
+/// The databases a test fixture runs on. <c>SCALESHOP_TEST_PROVIDER=Postgres</c> (set by test.sh for its
+/// second pass, with the servers of deploy/local/topology.sh) gives every fixture databases of its own on
+/// the real PostgreSQL servers, named after its data folder; otherwise SQLite files in the data folder.
+/// </summary>
+public static class TestStorage
+{
+    public static bool IsPostgres =>
+        string.Equals(Environment.GetEnvironmentVariable("SCALESHOP_TEST_PROVIDER"), "Postgres", StringComparison.OrdinalIgnoreCase);
+
+    public static string Provider => IsPostgres ? "Postgres" : "Sqlite";
+
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "scaleshop-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>Configuration for a fixture whose data folder is <paramref name="dataDirectory"/>; the same folder always names the same databases.</summary>
+    public static Dictionary<string, string?> Settings(string dataDirectory)
+    {
+        var settings = new Dictionary<string, string?> { ["Storage:DataDirectory"] = dataDirectory, ["Storage:Provider"] = Provider };
+        if (!IsPostgres)
+        {
+            return settings;
+        }
+
+        var prefix = DatabasePrefix(dataDirectory);
+        settings["Storage:Postgres:Catalog:Primary"] = Connection(ServerA, $"{prefix}_catalog");
+        settings["Storage:Postgres:Catalog:Replicas:0"] = Connection(ReplicaA, $"{prefix}_catalog");
+        for (var i = 0; i < 4; i++)
+        {
+            settings[$"Storage:Postgres:Shards:shard{i}:Primary"] = Connection(i < 2 ? ServerA : ServerB, $"{prefix}_shard_{i}");
+        }
+
+        return settings;
+    }
+
+    /// <summary>Deletes what a fixture created: its data folder and, on PostgreSQL, its databases.</summary>
+    public static async Task DeleteAsync(string dataDirectory)
+    {
+        SqliteConnection.ClearAllPools();
+        if (IsPostgres)
+        {
+            NpgsqlConnection.ClearAllPools();
+            var prefix = DatabasePrefix(dataDirectory);
+            foreach (var (server, database) in new[] { (ServerA, "catalog"), (ServerA, "shard0"), (ServerA, "shard1"), (ServerB, "shard2"), (ServerB, "shard3") })
+            {
+                await DropAsync(server, $"{prefix}_{database}");
+            }
+        }
+
+        try
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Gone already, or a process still holds a file; the temp folder is cleaned later.
+        }
+    }
+
+    // Best effort: a database still in use (an autovacuum worker is a superuser process the test role may
+    // not terminate) is left for `deploy/local/topology.sh drop-test-databases`, which test.sh runs.
+    private static async Task DropAsync(string server, string database)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(Connection(server, "postgres")) { Pooling = false }.ConnectionString);
+                await connection.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * (attempt + 1)));
+            }
+        }
+    }
+
+    private static string ServerA => Required("SCALESHOP_PG_PRIMARY_A");
+
+    private static string ReplicaA => Required("SCALESHOP_PG_REPLICA_A");
+
+    private static string ServerB => Required("SCALESHOP_PG_PRIMARY_B");
+
+    private static string DatabasePrefix(string dataDirectory) => "t_" + Path.GetFileName(Path.TrimEndingDirectorySeparator(dataDirectory)).ToLowerInvariant();
+
+    private static string Connection(string server, string database) => new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+
+    private static string Required(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{name} is not set: start the topology (deploy/local/topology.sh up) and export its env.");
+}

@@ -15,18 +15,33 @@ public static class TestStorage
 
     public static string Provider => IsPostgres ? "Postgres" : "Sqlite";
 
+    /// <summary>The topology's Redis (<c>SCALESHOP_REDIS</c>), or null when none runs.</summary>
+    public static string? Redis => Environment.GetEnvironmentVariable("SCALESHOP_REDIS") is { Length: > 0 } redis ? redis : null;
+
     public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "scaleshop-tests", Guid.NewGuid().ToString("N"));
 
     /// <summary>Configuration for a fixture whose data folder is <paramref name="dataDirectory"/>; the same folder always names the same databases.</summary>
     public static Dictionary<string, string?> Settings(string dataDirectory)
     {
-        var settings = new Dictionary<string, string?> { ["Storage:DataDirectory"] = dataDirectory, ["Storage:Provider"] = Provider };
+        var prefix = DatabasePrefix(dataDirectory);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = dataDirectory,
+            ["Storage:Provider"] = Provider,
+            // Fixtures share one Redis: each keeps to its own keys and backplane channel.
+            ["Caching:KeyPrefix"] = prefix + ":",
+        };
         if (!IsPostgres)
         {
             return settings;
         }
 
-        var prefix = DatabasePrefix(dataDirectory);
+        // The production topology: PostgreSQL and, when it runs, Redis behind the cache.
+        if (Redis is { } redis)
+        {
+            settings["ConnectionStrings:redis"] = redis;
+        }
+
         settings["Storage:Postgres:Catalog:Primary"] = Connection(ServerA, $"{prefix}_catalog");
         settings["Storage:Postgres:Catalog:Replicas:0"] = Connection(ReplicaA, $"{prefix}_catalog");
         for (var i = 0; i < 4; i++)

@@ -1,6 +1,9 @@
 using ScaleShop.Data;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using ZiggyCreatures.Caching.Fusion;
+using ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis;
 using ZiggyCreatures.Caching.Fusion.Serialization.SystemTextJson;
 
 namespace ScaleShop.Storefront.Caching;
@@ -16,14 +19,30 @@ public static class CachingExtensions
     public static IServiceCollection AddStorefrontCaching(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<CachingOptions, CachingOptionsValidator>(configuration, CachingOptions.SectionName);
+        services.PostConfigure<CachingOptions>(options => options.Redis ??= configuration.GetConnectionString("redis"));
         services.AddSingleton<CacheMetrics>();
 
         services.AddFusionCache()
             .WithSerializer(new FusionCacheSystemTextJsonSerializer())
-            .WithOptions(options => options.DefaultEntryOptions = new FusionCacheEntryOptions())
+            .WithOptions(options =>
+            {
+                var section = configuration.GetSection(CachingOptions.SectionName);
+                var defaults = new CachingOptions();
+                options.DefaultEntryOptions = new FusionCacheEntryOptions();
+                options.CacheKeyPrefix = section[nameof(CachingOptions.KeyPrefix)] ?? defaults.KeyPrefix;
+                options.BackplaneChannelPrefix = options.CacheKeyPrefix;
+                var breaker = section.GetValue<TimeSpan?>(nameof(CachingOptions.RedisCircuitBreakerDuration)) ?? defaults.RedisCircuitBreakerDuration;
+                options.DistributedCacheCircuitBreakerDuration = breaker;
+                options.BackplaneCircuitBreakerDuration = breaker;
+            })
             .WithPostSetup((serviceProvider, cache) =>
             {
                 var caching = serviceProvider.GetRequiredService<IOptions<CachingOptions>>().Value;
+                if (!string.IsNullOrWhiteSpace(caching.Redis))
+                {
+                    UseRedis(cache, caching);
+                }
+
                 cache.DefaultEntryOptions.Duration = caching.ProductDuration;
                 cache.DefaultEntryOptions.JitterMaxDuration = caching.JitterMaxDuration;
                 cache.DefaultEntryOptions.IsFailSafeEnabled = true;
@@ -35,5 +54,26 @@ public static class CachingExtensions
                 cache.Events.Miss += (_, _) => metrics.RecordMiss();
             });
         return services;
+    }
+
+    /// <summary>
+    /// Redis behind the memory level: a miss on one instance is served from what another instance loaded,
+    /// and the backplane tells every instance to drop its memory copy when an entry changes or is evicted.
+    /// Redis is optional at every step: calls run in the background with a timeout and a circuit breaker, so
+    /// with Redis down each instance goes on from memory and the database.
+    /// </summary>
+    private static void UseRedis(IFusionCache cache, CachingOptions caching)
+    {
+        var redis = ConfigurationOptions.Parse(caching.Redis!);
+        redis.AbortOnConnectFail = false;
+        redis.ConnectTimeout = (int)caching.RedisTimeout.TotalMilliseconds * 4;
+        redis.SyncTimeout = redis.AsyncTimeout = (int)caching.RedisTimeout.TotalMilliseconds * 4;
+
+        cache.SetupDistributedCache(new RedisCache(new RedisCacheOptions { ConfigurationOptions = redis }));
+        cache.SetupBackplane(new RedisBackplane(new RedisBackplaneOptions { ConfigurationOptions = redis }));
+        cache.DefaultEntryOptions.DistributedCacheSoftTimeout = caching.RedisTimeout;
+        cache.DefaultEntryOptions.DistributedCacheHardTimeout = caching.RedisTimeout * 2;
+        cache.DefaultEntryOptions.AllowBackgroundDistributedCacheOperations = true;
+        cache.DefaultEntryOptions.AllowBackgroundBackplaneOperations = true;
     }
 }

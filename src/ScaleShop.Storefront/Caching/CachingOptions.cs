@@ -35,6 +35,24 @@ public sealed class CachingOptions
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan FailSafeMaxDuration { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Redis as the second level and backplane (StackExchange.Redis configuration, e.g. <c>127.0.0.1:6379</c>),
+    /// from <c>ConnectionStrings:redis</c>. Empty: each instance caches in memory only.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Prefix of every key and of the backplane channel, so deployments sharing a Redis never see each other's entries.</summary>
+    [Required]
+    public string KeyPrefix { get; set; } = "scaleshop:";
+
+    /// <summary>A Redis call slower than this is abandoned: the request goes on from memory and the database.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>After a Redis failure, how long to stop calling it before trying again (circuit breaker).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RedisCircuitBreakerDuration { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>A refresh slower than this serves the stale value and completes in the background.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan FactorySoftTimeout { get; set; } = TimeSpan.FromMilliseconds(250);

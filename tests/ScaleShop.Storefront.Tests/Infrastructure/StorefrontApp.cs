@@ -110,7 +110,8 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(TestStorage.Settings(DataDirectory).Concat(new Dictionary<string, string?>
+        var settings = TestStorage.Settings(DataDirectory);
+        foreach (var (key, value) in new Dictionary<string, string?>
         {
             ["Seed:OnFirstStart"] = "true",
             ["Seed:Products"] = SeededProducts.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -123,7 +124,12 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
             // The sweeper is driven by the tests that need it.
             ["Orders:SweepInterval"] = "01:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
-        }).Concat(ExtraSettings)));
+        }.Concat(ExtraSettings))
+        {
+            settings[key] = value; // later settings win: a fixture's own override beats the defaults
+        }
+
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
     }
 
     public override async ValueTask DisposeAsync()

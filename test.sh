@@ -54,7 +54,7 @@ while IFS= read -r trx; do
   value() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
   passed=$((passed + $(value passed)))
   failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
-  skipped=$((skipped + $(value notExecuted)))
+  skipped=$((skipped + $(value total) - $(value executed)))
 done < <(find "$results" -name '*.trx')
 
 if [ "$files" -eq 0 ]; then

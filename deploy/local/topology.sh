@@ -120,11 +120,11 @@ print_env() {
   echo "export Storage__Postgres__Catalog__Replicas__0='$(connection $PORT_A_REPLICA "${prefix}_catalog")'"
   local i
   for i in 0 1; do
-    echo "export Storage__Postgres__Shards__shard${i}__Primary='$(connection $PORT_A "${prefix}_shard_${i}")'"
-    echo "export Storage__Postgres__Shards__shard${i}__Replicas__0='$(connection $PORT_A_REPLICA "${prefix}_shard_${i}")'"
+    echo "export Storage__Postgres__Shards__shard${i}__Primary='$(connection $PORT_A "${prefix}_shard${i}")'"
+    echo "export Storage__Postgres__Shards__shard${i}__Replicas__0='$(connection $PORT_A_REPLICA "${prefix}_shard${i}")'"
   done
   for i in 2 3; do
-    echo "export Storage__Postgres__Shards__shard${i}__Primary='$(connection $PORT_B "${prefix}_shard_${i}")'"
+    echo "export Storage__Postgres__Shards__shard${i}__Primary='$(connection $PORT_B "${prefix}_shard${i}")'"
   done
   echo "export ConnectionStrings__redis='127.0.0.1:$PORT_REDIS'"
   # The servers alone, for tests that create databases of their own.

@@ -8,16 +8,25 @@ public sealed class DataMetrics
     public const string MeterName = "ScaleShop.Data";
 
     private readonly Counter<long> _operations;
+    private readonly Meter _meter;
 
     public DataMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = _meter = meterFactory.Create(MeterName);
         _operations = meter.CreateCounter<long>("scaleshop.db.operations", unit: "{operation}",
             description: "Connections opened for a unit of database work, by database and intent.");
     }
 
-    public void OperationStarted(string database, DataIntent intent) =>
-        _operations.Add(1, new KeyValuePair<string, object?>("db.name", database), new KeyValuePair<string, object?>("db.intent", IntentName(intent)));
+    public const string PrimaryRole = "primary";
+    public const string ReplicaRole = "replica";
+
+    public void OperationStarted(string database, DataIntent intent, string role) =>
+        _operations.Add(1, new KeyValuePair<string, object?>("db.name", database), new KeyValuePair<string, object?>("db.intent", IntentName(intent)),
+            new KeyValuePair<string, object?>("db.role", role));
+
+    /// <summary>How far each replica is behind its primary, in bytes of WAL (-1 while it is unreachable).</summary>
+    public void ReplicaLag(Func<IEnumerable<Measurement<long>>> observe) =>
+        _meter.CreateObservableGauge("scaleshop.db.replica.lag", observe, unit: "By", description: "Bytes of WAL a replica has not yet replayed; -1 when unreachable.");
 
     private static string IntentName(DataIntent intent) => intent switch
     {

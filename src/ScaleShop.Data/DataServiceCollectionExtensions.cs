@@ -29,6 +29,7 @@ public static class DataServiceCollectionExtensions
                 ? ActivatorUtilities.CreateInstance<PostgresDatabaseRouter>(sp)
                 : ActivatorUtilities.CreateInstance<SqliteDatabaseRouter>(sp));
         services.TryAddSingleton<DatabaseMigrator>();
+        services.AddHostedService<ReplicaMonitor>();
         services.TryAddSingleton<Seeder>();
         return services;
     }

@@ -23,6 +23,22 @@ public interface IDatabaseRouter
     /// <summary>For work that spans a whole physical database (seeding, sweeps, migrations).</summary>
     ValueTask<DbConnection> OpenPhysicalShardAsync(string physicalDatabase, DataIntent intent, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The primaries' current log positions for <paramref name="databases"/>: after a flow's writes have
+    /// committed, the consistency token it hands back to its client. Empty where a provider has no replicas.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, ulong>> CurrentPositionsAsync(IReadOnlyCollection<string> databases, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// From now on this process reads <paramref name="database"/> only from replicas that have replayed
+    /// everything committed so far: after a change that caches must never be refilled from older data
+    /// (an admin's product change), whoever the reader is.
+    /// </summary>
+    Task RaiseReadFloorAsync(string database, CancellationToken cancellationToken);
+
+    /// <summary>Reads every replica's replay position and health (called periodically by <see cref="ReplicaMonitor"/>).</summary>
+    Task RefreshReplicasAsync(CancellationToken cancellationToken);
+
     /// <summary>Starts a transaction that takes the write lock at once (SQLite: BEGIN IMMEDIATE).</summary>
     DbTransaction BeginWriteTransaction(DbConnection connection);
 }

@@ -56,10 +56,18 @@ public sealed class PostgresStorageOptions
     public bool CreateMissingDatabases { get; set; } = true;
 
     /// <summary>
-    /// Send reads that accept lag to a replica. Off until reads carry a consistency token, so a user never
-    /// reads older data than they wrote.
+    /// Serve reads from replicas: a read that carries a consistency token only from a replica that has
+    /// replayed past it, any other read from a replica no more than <see cref="MaxReplicaLagBytes"/> behind.
     /// </summary>
-    public bool ReadFromReplicas { get; set; }
+    public bool ReadFromReplicas { get; set; } = true;
+
+    /// <summary>A replica further behind its primary than this is out of rotation for reads without a token.</summary>
+    [Range(0, long.MaxValue)]
+    public long MaxReplicaLagBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>How often each replica's replay position and health are read.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan ReplicaPollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 }
 
 public sealed class PostgresDatabaseOptions

@@ -21,6 +21,7 @@ builder.Services.AddCatalog().AddSearch().AddCart(builder.Configuration).AddOrde
 
 var app = builder.Build();
 app.UseProblemDetailsForErrors();
+app.UseConsistencyTokens();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapOpenApi();

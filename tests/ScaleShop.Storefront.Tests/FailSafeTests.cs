@@ -47,9 +47,12 @@ public sealed class FailSafeTests(FailSafeApp app) : IClassFixture<FailSafeApp>
         if (TestStorage.IsPostgres)
         {
             var database = new Npgsql.NpgsqlConnectionStringBuilder(app.Service<Microsoft.Extensions.Configuration.IConfiguration>()["Storage:Postgres:Catalog:Primary"]).Database!;
-            await AdminSqlAsync($"ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid();");
-            Npgsql.NpgsqlConnection.ClearAllPools();
-            return new Restore(() => AdminSqlAsync($"ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true"));
+            var terminate = $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid()";
+            await AdminSqlAsync("Storage:Postgres:Catalog:Primary", $"ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS false; {terminate};");
+            // The replica replays the setting within milliseconds; its open sessions end here.
+            await Task.Delay(200);
+            await AdminSqlAsync("Storage:Postgres:Catalog:Replicas:0", terminate);
+            return new Restore(() => AdminSqlAsync("Storage:Postgres:Catalog:Primary", $"ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true"));
         }
 
         SqliteConnection.ClearAllPools();
@@ -64,10 +67,10 @@ public sealed class FailSafeTests(FailSafeApp app) : IClassFixture<FailSafeApp>
         });
     }
 
-    private async Task AdminSqlAsync(string sql)
+    private async Task AdminSqlAsync(string server, string sql)
     {
-        var primary = new Npgsql.NpgsqlConnectionStringBuilder(app.Service<Microsoft.Extensions.Configuration.IConfiguration>()["Storage:Postgres:Catalog:Primary"]) { Database = "postgres", Pooling = false };
-        await using var connection = new Npgsql.NpgsqlConnection(primary.ConnectionString);
+        var target = new Npgsql.NpgsqlConnectionStringBuilder(app.Service<Microsoft.Extensions.Configuration.IConfiguration>()[server]) { Database = "postgres", Pooling = false };
+        await using var connection = new Npgsql.NpgsqlConnection(target.ConnectionString);
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();

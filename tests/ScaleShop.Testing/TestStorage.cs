@@ -46,8 +46,12 @@ public static class TestStorage
         settings["Storage:Postgres:Catalog:Replicas:0"] = Connection(ReplicaA, $"{prefix}_catalog");
         for (var i = 0; i < 4; i++)
         {
-            settings[$"Storage:Postgres:Shards:shard{i}:Primary"] = Connection(i < 2 ? ServerA : ServerB, $"{prefix}_shard_{i}");
+            settings[$"Storage:Postgres:Shards:shard{i}:Primary"] = Connection(i < 2 ? ServerA : ServerB, $"{prefix}_shard{i}");
         }
+
+        // A' replicates all of server A: the catalog, shard0 and shard1 read from it.
+        settings["Storage:Postgres:Shards:shard0:Replicas:0"] = Connection(ReplicaA, $"{prefix}_shard0");
+        settings["Storage:Postgres:Shards:shard1:Replicas:0"] = Connection(ReplicaA, $"{prefix}_shard1");
 
         return settings;
     }

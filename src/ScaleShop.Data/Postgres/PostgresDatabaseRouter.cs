@@ -8,8 +8,11 @@ namespace ScaleShop.Data.Postgres;
 
 /// <summary>
 /// PostgreSQL: the catalog and each physical shard are databases with a primary and optional streaming
-/// replicas. One pooled <see cref="NpgsqlDataSource"/> per endpoint. Writes and read-your-writes reads go to
-/// the primary; reads that accept lag go round-robin to a replica when <c>ReadFromReplicas</c> is on.
+/// replicas. One pooled <see cref="NpgsqlDataSource"/> per endpoint. Writes go to the primary and are
+/// remembered in the flow's <see cref="ReadConsistency"/>. A read goes to a healthy replica that has
+/// replayed past the flow's token for that database (read-your-writes), or, without a token, to one no
+/// more than <c>MaxReplicaLagBytes</c> behind; otherwise, and whenever a replica fails to connect, to the
+/// primary. Replica positions are polled in the background, so routing costs no round trip.
 /// </summary>
 public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
 {
@@ -17,6 +20,7 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
 
     private readonly FrozenDictionary<string, Endpoints> _databases;
     private readonly bool _readFromReplicas;
+    private readonly long _maxReplicaLagBytes;
     private readonly DataMetrics _metrics;
 
     public PostgresDatabaseRouter(IOptions<StorageOptions> options, DataMetrics metrics)
@@ -25,6 +29,7 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         var postgres = storage.Postgres;
         _metrics = metrics;
         _readFromReplicas = postgres.ReadFromReplicas;
+        _maxReplicaLagBytes = postgres.MaxReplicaLagBytes;
         ShardMap = ShardMapFile.LoadOrCreate(Path.GetFullPath(storage.DataDirectory), storage.LogicalShards, storage.PhysicalShards);
 
         var missing = ShardMap.PhysicalDatabases.Where(name => !postgres.Shards.TryGetValue(name, out var shard) || string.IsNullOrWhiteSpace(shard.Primary))
@@ -47,8 +52,10 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
 
         _databases = databases.ToFrozenDictionary(
             p => p.Key,
-            p => new Endpoints(p.Value.Primary!, Build(p.Value.Primary!, postgres.MaxPoolSize), p.Value.Replicas.Select(r => Build(r, postgres.MaxPoolSize)).ToArray()),
+            p => new Endpoints(p.Value.Primary!, Build(p.Value.Primary!, postgres.MaxPoolSize), p.Value.Replicas.Select(r => new Replica(Build(r, postgres.MaxPoolSize))).ToArray()),
             StringComparer.Ordinal);
+        metrics.ReplicaLag(() => _databases.SelectMany(d => d.Value.Replicas.Select((r, i) => new System.Diagnostics.Metrics.Measurement<long>(
+            r.Healthy ? r.LagBytes : -1, new KeyValuePair<string, object?>("db.name", d.Key), new KeyValuePair<string, object?>("db.replica", i)))));
     }
 
     public ShardMap ShardMap { get; }
@@ -74,6 +81,79 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
 
     public DbTransaction BeginWriteTransaction(DbConnection connection) => ((NpgsqlConnection)connection).BeginTransaction();
 
+    public async Task<IReadOnlyDictionary<string, ulong>> CurrentPositionsAsync(IReadOnlyCollection<string> databases, CancellationToken cancellationToken)
+    {
+        var positions = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var name in databases)
+        {
+            if (_databases.TryGetValue(name, out var endpoints) && endpoints.Replicas.Length > 0)
+            {
+                await using var connection = await endpoints.Primary.OpenConnectionAsync(cancellationToken);
+                await using var command = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text", connection);
+                if (ReadConsistency.TryParseLsn((string)(await command.ExecuteScalarAsync(cancellationToken))!, out var lsn))
+                {
+                    positions[name] = lsn;
+                }
+            }
+        }
+
+        return positions;
+    }
+
+    public async Task RaiseReadFloorAsync(string database, CancellationToken cancellationToken)
+    {
+        var positions = await CurrentPositionsAsync([database], cancellationToken);
+        if (positions.TryGetValue(database, out var position))
+        {
+            var endpoints = _databases[database];
+            long current;
+            do
+            {
+                current = Interlocked.Read(ref endpoints.ReadFloor);
+            }
+            while ((ulong)current < position && Interlocked.CompareExchange(ref endpoints.ReadFloor, (long)position, current) != current);
+        }
+    }
+
+    public async Task RefreshReplicasAsync(CancellationToken cancellationToken)
+    {
+        foreach (var endpoints in _databases.Values.Where(e => e.Replicas.Length > 0))
+        {
+            ulong primaryPosition = 0;
+            try
+            {
+                await using var primary = await endpoints.Primary.OpenConnectionAsync(cancellationToken);
+                await using var current = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text", primary);
+                ReadConsistency.TryParseLsn((string)(await current.ExecuteScalarAsync(cancellationToken))!, out primaryPosition);
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            {
+                // The primary's position is only for the lag figure; replicas are still checked.
+            }
+
+            foreach (var replica in endpoints.Replicas)
+            {
+                try
+                {
+                    await using var connection = await replica.Source.OpenConnectionAsync(cancellationToken);
+                    await using var replayed = new NpgsqlCommand("SELECT pg_last_wal_replay_lsn()::text", connection);
+                    if (await replayed.ExecuteScalarAsync(cancellationToken) is string text && ReadConsistency.TryParseLsn(text, out var position))
+                    {
+                        replica.Observe(position, primaryPosition);
+                    }
+                    else
+                    {
+                        replica.MarkUnhealthy(); // not a standby (promoted, or misconfigured): no reads
+                    }
+                }
+                catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+                {
+                    replica.MarkUnhealthy();
+                }
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var endpoints in _databases.Values)
@@ -81,33 +161,94 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
             await endpoints.Primary.DisposeAsync();
             foreach (var replica in endpoints.Replicas)
             {
-                await replica.DisposeAsync();
+                await replica.Source.DisposeAsync();
             }
         }
     }
 
     private async ValueTask<DbConnection> OpenAsync(string name, DataIntent intent, CancellationToken cancellationToken)
     {
-        _metrics.OperationStarted(name, intent);
         var endpoints = _databases[name];
-        var source = intent == DataIntent.Read && _readFromReplicas && endpoints.Replicas.Length > 0
-            ? endpoints.Replicas[(int)((uint)Interlocked.Increment(ref endpoints.NextReplica) % (uint)endpoints.Replicas.Length)]
-            : endpoints.Primary;
-        return await source.OpenConnectionAsync(cancellationToken);
+        if (intent == DataIntent.Write)
+        {
+            ReadConsistency.Current?.MarkWritten(name);
+        }
+        else if (_readFromReplicas && endpoints.Replicas.Length > 0 && ChooseReplica(name, endpoints, intent) is { } replica)
+        {
+            try
+            {
+                var connection = await replica.Source.OpenConnectionAsync(cancellationToken);
+                _metrics.OperationStarted(name, intent, DataMetrics.ReplicaRole);
+                return connection;
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            {
+                replica.MarkUnhealthy(); // out of rotation until the monitor sees it answer again
+            }
+        }
+
+        _metrics.OperationStarted(name, intent, DataMetrics.PrimaryRole);
+        return await endpoints.Primary.OpenConnectionAsync(cancellationToken);
+    }
+
+    private Replica? ChooseReplica(string name, Endpoints endpoints, DataIntent intent)
+    {
+        var required = Math.Max(ReadConsistency.Current?.RequiredPosition(name) ?? 0, (ulong)Interlocked.Read(ref endpoints.ReadFloor));
+        var start = (int)((uint)Interlocked.Increment(ref endpoints.NextReplica) % (uint)endpoints.Replicas.Length);
+        for (var i = 0; i < endpoints.Replicas.Length; i++)
+        {
+            var replica = endpoints.Replicas[(start + i) % endpoints.Replicas.Length];
+            var fresh = required > 0
+                ? replica.ReplayedPosition >= required                          // read-your-writes: past this flow's writes
+                : intent == DataIntent.Read && replica.LagBytes <= _maxReplicaLagBytes; // bounded staleness
+            if (replica.Healthy && fresh)
+            {
+                return replica;
+            }
+        }
+
+        return null;
     }
 
     private static NpgsqlDataSource Build(string connectionString, int maxPoolSize) =>
         new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = maxPoolSize }.ConnectionString).Build();
 
-    private sealed class Endpoints(string primaryConnectionString, NpgsqlDataSource primary, NpgsqlDataSource[] replicas)
+    private sealed class Endpoints(string primaryConnectionString, NpgsqlDataSource primary, Replica[] replicas)
     {
         public int NextReplica;
+
+        public long ReadFloor;
 
         public string PrimaryConnectionString { get; } = primaryConnectionString;
 
         public NpgsqlDataSource Primary { get; } = primary;
 
-        public NpgsqlDataSource[] Replicas { get; } = replicas;
+        public Replica[] Replicas { get; } = replicas;
+    }
+
+    /// <summary>A replica's last observed state; unhealthy until first seen answering.</summary>
+    private sealed class Replica(NpgsqlDataSource source)
+    {
+        private long _replayed;
+        private long _lagBytes = long.MaxValue;
+        private int _healthy;
+
+        public NpgsqlDataSource Source { get; } = source;
+
+        public bool Healthy => Volatile.Read(ref _healthy) == 1;
+
+        public ulong ReplayedPosition => (ulong)Interlocked.Read(ref _replayed);
+
+        public long LagBytes => Interlocked.Read(ref _lagBytes);
+
+        public void Observe(ulong replayed, ulong primary)
+        {
+            Interlocked.Exchange(ref _replayed, (long)replayed);
+            Interlocked.Exchange(ref _lagBytes, primary > replayed ? (long)(primary - replayed) : 0);
+            Volatile.Write(ref _healthy, 1);
+        }
+
+        public void MarkUnhealthy() => Volatile.Write(ref _healthy, 0);
     }
 }
 

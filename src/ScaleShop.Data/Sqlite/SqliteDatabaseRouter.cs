@@ -63,12 +63,24 @@ public sealed class SqliteDatabaseRouter : IDatabaseRouter
             ? OpenAsync(physicalDatabase, connectionString, intent, cancellationToken)
             : throw new ArgumentException($"No physical database named '{physicalDatabase}'.", nameof(physicalDatabase));
 
+    public Task<IReadOnlyDictionary<string, ulong>> CurrentPositionsAsync(IReadOnlyCollection<string> databases, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, ulong>>(new Dictionary<string, ulong>());
+
+    public Task RefreshReplicasAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task RaiseReadFloorAsync(string database, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public DbTransaction BeginWriteTransaction(DbConnection connection) =>
         ((SqliteConnection)connection).BeginTransaction(deferred: false);
 
     private async ValueTask<DbConnection> OpenAsync(string name, string connectionString, DataIntent intent, CancellationToken cancellationToken)
     {
-        _metrics.OperationStarted(name, intent);
+        _metrics.OperationStarted(name, intent, DataMetrics.PrimaryRole);
+        if (intent == DataIntent.Write)
+        {
+            ReadConsistency.Current?.MarkWritten(name);
+        }
+
         var gate = intent == DataIntent.Write ? _writeGates[name] : null;
         if (gate is not null && !await gate.WaitAsync(_writeGateTimeout, cancellationToken))
         {

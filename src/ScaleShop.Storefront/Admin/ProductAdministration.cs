@@ -1,3 +1,4 @@
+using ScaleShop.Data;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
 
@@ -13,11 +14,12 @@ public abstract record ProductUpdateOutcome
 }
 
 /// <summary>An admin's change to a product: validated, written in one statement, then evicted from every cache entry that shows it.</summary>
-public sealed class ProductAdministration(CatalogStore store, CatalogService catalog)
+public sealed class ProductAdministration(CatalogStore store, CatalogService catalog, IDatabaseRouter databases)
 {
     public const int NameMaxLength = 200;
     public const int DescriptionMaxLength = 4000;
     public const int MaxStock = 1_000_000;
+    private const string CatalogDatabase = "catalog";
 
     public async Task<ProductUpdateOutcome> UpdateAsync(long id, ProductUpdate update, CancellationToken cancellationToken)
     {
@@ -66,7 +68,9 @@ public sealed class ProductAdministration(CatalogStore store, CatalogService cat
             return new ProductUpdateOutcome.NotFound();
         }
 
-        await catalog.EvictProductAsync(product, cancellationToken);
+        // No cache on this instance may be refilled from a replica that has not seen this change.
+        await databases.RaiseReadFloorAsync(CatalogDatabase, cancellationToken);
+        await catalog.ProductChangedAsync(product, cancellationToken);
         return new ProductUpdateOutcome.Updated(product);
     }
 }

@@ -74,10 +74,14 @@ public sealed class CatalogService
         return pool.Where(p => p.Id != excludeProductId).Take(limit).ToList();
     }
 
-    /// <summary>Evicts everything that shows this product, on this instance at once (and, with a backplane, everywhere).</summary>
-    public async ValueTask EvictProductAsync(Product product, CancellationToken cancellationToken)
+    /// <summary>
+    /// A product changed: its own entry is overwritten with the new row (read back from the primary by the
+    /// update), so no instance can refill it from a replica that is still behind; everything else that shows
+    /// it is evicted by tag. With a backplane this reaches every instance.
+    /// </summary>
+    public async ValueTask ProductChangedAsync(Product product, CancellationToken cancellationToken)
     {
-        await _cache.RemoveAsync(ProductKey(product.Id), token: cancellationToken);
+        await _cache.SetAsync<Product?>(ProductKey(product.Id), product, _productEntry, token: cancellationToken);
         foreach (var tag in new[] { CategoryTag(product.CategoryId), AllListingsTag, SearchTag, PopularTag })
         {
             await _cache.RemoveByTagAsync(tag, token: cancellationToken);

@@ -1,0 +1,39 @@
+using ScaleShop.Data;
+
+namespace ScaleShop.Storefront.Hosting;
+
+/// <summary>
+/// Read-your-writes across replicas, for any client: a response to a request that wrote carries
+/// <c>ScaleShop-Consistency</c> (the written databases' log positions after commit); a client that sends it
+/// back has its reads served only by replicas that have replayed that far, or by the primary. Clients that
+/// never send it read from replicas within the configured lag.
+/// </summary>
+public static class ConsistencyTokens
+{
+    public const string HeaderName = "ScaleShop-Consistency";
+
+    public static IApplicationBuilder UseConsistencyTokens(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        var consistency = new ReadConsistency();
+        consistency.RequireFrom(context.Request.Headers[HeaderName]);
+        ReadConsistency.Current = consistency;
+        context.Response.OnStarting(async () =>
+        {
+            var written = consistency.Written;
+            if (written.Count == 0)
+            {
+                return;
+            }
+
+            var router = context.RequestServices.GetRequiredService<IDatabaseRouter>();
+            var positions = await router.CurrentPositionsAsync(written, context.RequestAborted);
+            if (positions.Count > 0)
+            {
+                // Keep what the client already required for other databases: one header to store and resend.
+                var merged = positions.ToDictionary(p => p.Key, p => Math.Max(p.Value, consistency.RequiredPosition(p.Key)), StringComparer.Ordinal);
+                context.Response.Headers[HeaderName] = ReadConsistency.Format(merged);
+            }
+        });
+        await next(context);
+    });
+}

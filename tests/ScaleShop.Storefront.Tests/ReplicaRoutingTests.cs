@@ -95,3 +95,36 @@ public sealed class ReplicaRoutingTests(ReplicaApp app) : IClassFixture<ReplicaA
         }
     }
 }
+
+/// <summary>An instance whose every replica is down (nothing listens on port 1).</summary>
+public sealed class DeadReplicaApp : StorefrontApp
+{
+    private const string Dead = "Host=127.0.0.1;Port=1;Username=x;Password=x;Database=x;Timeout=1";
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+    [
+        new("Storage:Postgres:Catalog:Replicas:0", Dead),
+        new("Storage:Postgres:Shards:shard0:Replicas:0", Dead),
+        new("Storage:Postgres:Shards:shard1:Replicas:0", Dead),
+    ];
+}
+
+public sealed class DeadReplicaTests(DeadReplicaApp app) : IClassFixture<DeadReplicaApp>
+{
+    [Fact]
+    public async Task With_every_replica_down_reads_and_writes_are_served_by_the_primaries()
+    {
+        using var anonymous = app.Anonymous();
+        for (var after = 1; after <= 10; after++)
+        {
+            (await anonymous.GetAsync($"/api/v1/products?limit=2&after={ScaleShop.Storefront.Common.Cursor.Encode(after)}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        }
+
+        (await anonymous.GetAsync("/api/v1/search?q=acme", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var (client, _, _) = await app.NewUserAsync();
+        using var _ = client;
+        var order = await (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (StorefrontApp.TakeProductId(), 1))).ReadAsync<OrderDto>(HttpStatusCode.Created);
+        var history = await (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).ReadAsync<PageDto<OrderDto>>();
+        Assert.Equal([order.Id], history.Items.Select(o => o.Id));
+    }
+}

@@ -25,8 +25,19 @@ public static class ConsistencyTokens
                 return;
             }
 
-            var router = context.RequestServices.GetRequiredService<IDatabaseRouter>();
-            var positions = await router.CurrentPositionsAsync(written, context.RequestAborted);
+            IReadOnlyDictionary<string, ulong> positions;
+            try
+            {
+                positions = await context.RequestServices.GetRequiredService<IDatabaseRouter>().CurrentPositionsAsync(written, context.RequestAborted);
+            }
+            catch (Exception exception) when (exception is System.Data.Common.DbException or TimeoutException or OperationCanceledException)
+            {
+                // The write is done; without a token the client's reads of its own data go to the primary.
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsistencyTokens))
+                    .LogWarning(exception, "No consistency token for {Databases}", string.Join(",", written));
+                return;
+            }
+
             if (positions.Count > 0)
             {
                 // Keep what the client already required for other databases: one header to store and resend.

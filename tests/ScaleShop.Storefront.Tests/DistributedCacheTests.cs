@@ -22,12 +22,9 @@ public sealed class DistributedCacheTests
     [Fact]
     public async Task An_admin_change_on_one_instance_evicts_the_entry_on_every_instance()
     {
-        var redis = RequireRedis();
-        var directory = StorefrontApp.NewDataDirectory();
-        await using var first = new RedisStorefrontApp(directory, ownsDataDirectory: true, redis);
-        await first.InitializeAsync();
-        await using var second = new RedisStorefrontApp(directory, ownsDataDirectory: false, redis);
-        await second.InitializeAsync();
+        var (first, second) = await TwoInstancesAsync(RequireRedis());
+        await using var _ = first;
+        await using var __ = second;
         using var onFirst = first.Anonymous();
         using var onSecond = second.Anonymous();
         var productId = StorefrontApp.TakeProductId();
@@ -54,12 +51,9 @@ public sealed class DistributedCacheTests
     [Fact]
     public async Task A_miss_on_one_instance_is_served_from_Redis_without_a_database_query()
     {
-        var redis = RequireRedis();
-        var directory = StorefrontApp.NewDataDirectory();
-        await using var first = new RedisStorefrontApp(directory, ownsDataDirectory: true, redis);
-        await first.InitializeAsync();
-        await using var second = new RedisStorefrontApp(directory, ownsDataDirectory: false, redis);
-        await second.InitializeAsync();
+        var (first, second) = await TwoInstancesAsync(RequireRedis());
+        await using var _ = first;
+        await using var __ = second;
         var productId = StorefrontApp.TakeProductId();
         using var onFirst = first.Anonymous();
         await onFirst.GetProductAsync(productId);
@@ -88,6 +82,17 @@ public sealed class DistributedCacheTests
         var (client, _, _) = await app.NewUserAsync();
         using var _ = client;
         await (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (productId, 1))).ReadAsync<OrderDto>(HttpStatusCode.Created);
+    }
+
+    /// <summary>Two instances over the same databases and the same Redis, as behind a load balancer.</summary>
+    private static async Task<(RedisStorefrontApp First, RedisStorefrontApp Second)> TwoInstancesAsync(string redis)
+    {
+        var directory = StorefrontApp.NewDataDirectory();
+        var first = new RedisStorefrontApp(directory, ownsDataDirectory: true, redis);
+        await first.InitializeAsync();
+        var second = new RedisStorefrontApp(directory, ownsDataDirectory: false, redis);
+        await second.InitializeAsync();
+        return (first, second);
     }
 
     private static async Task<bool> Delay()

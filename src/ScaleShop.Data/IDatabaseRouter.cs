@@ -54,4 +54,7 @@ public interface ISqlDialect
     /// <c>= ANY(@ids)</c> (one array parameter, one cached plan whatever the length) on PostgreSQL.
     /// </summary>
     string InList(string parameter);
+
+    /// <summary>Suffix that row-locks what a SELECT reads until the transaction ends (<c>FOR UPDATE</c>; nothing on SQLite, whose write transaction already excludes every other writer).</summary>
+    string LockRows { get; }
 }

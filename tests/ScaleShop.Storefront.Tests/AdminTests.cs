@@ -49,6 +49,8 @@ public sealed class AdminTests(StorefrontApp app) : IClassFixture<StorefrontApp>
     [InlineData("{\"stock\":2000000}", "stock")]
     [InlineData("{\"name\":\"\"}", "name")]
     [InlineData("{\"name\":\"   \"}", "name")]
+    [InlineData("{\"stockBuckets\":65}", "stockBuckets")]
+    [InlineData("{\"stockBuckets\":-1}", "stockBuckets")]
     public async Task Bad_updates_name_the_field_and_change_nothing(string body, string field)
     {
         using var admin = await app.AdminAsync();

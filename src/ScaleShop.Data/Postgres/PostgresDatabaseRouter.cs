@@ -257,4 +257,6 @@ public sealed class PostgresDialect : ISqlDialect
     public bool IsUniqueViolation(Exception exception) => exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
     public string InList(string parameter) => $"= ANY({parameter})";
+
+    public string LockRows => "FOR UPDATE";
 }

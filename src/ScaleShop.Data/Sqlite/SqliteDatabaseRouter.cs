@@ -133,4 +133,6 @@ public sealed class SqliteDialect : ISqlDialect
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1555 or 2067 };
 
     public string InList(string parameter) => $"IN {parameter}";
+
+    public string LockRows => "";
 }

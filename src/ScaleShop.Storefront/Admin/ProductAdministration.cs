@@ -24,9 +24,14 @@ public sealed class ProductAdministration(CatalogStore store, CatalogService cat
     public async Task<ProductUpdateOutcome> UpdateAsync(long id, ProductUpdate update, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        if (update is { Price: null, Stock: null, Name: null, Description: null })
+        if (update is { Price: null, Stock: null, Name: null, Description: null, StockBuckets: null })
         {
-            errors.Add("body", "Give at least one of price, stock, name, description.");
+            errors.Add("body", "Give at least one of price, stock, name, description, stockBuckets.");
+        }
+
+        if (update.StockBuckets is < 0 or > CatalogStore.MaxStockBuckets)
+        {
+            errors.Add("stockBuckets", $"stockBuckets must be between 0 and {CatalogStore.MaxStockBuckets}.");
         }
 
         long? priceCents = null;
@@ -62,7 +67,7 @@ public sealed class ProductAdministration(CatalogStore store, CatalogService cat
             return new ProductUpdateOutcome.Invalid(errors);
         }
 
-        var product = await store.UpdateProductAsync(id, priceCents, update.Stock, update.Name?.Trim(), update.Description, cancellationToken);
+        var product = await store.UpdateProductAsync(id, priceCents, update.Stock, update.Name?.Trim(), update.Description, update.StockBuckets, cancellationToken);
         if (product is null)
         {
             return new ProductUpdateOutcome.NotFound();

@@ -11,5 +11,8 @@ public sealed record Product(long Id, string Sku, string Name, string Descriptio
     public ProductSummary ToSummary() => new(Id, Sku, Name, Price, Currency, CategoryId, Stock);
 }
 
-/// <summary>An admin's partial update; null fields stay as they are.</summary>
-public sealed record ProductUpdate(decimal? Price, int? Stock, string? Name, string? Description);
+/// <summary>
+/// An admin's partial update; null fields stay as they are. <c>StockBuckets</c> marks a hot product: its
+/// stock is spread over that many rows so concurrent checkouts do not queue on one (0: one row again).
+/// </summary>
+public sealed record ProductUpdate(decimal? Price, int? Stock, string? Name, string? Description, int? StockBuckets = null);

@@ -7,8 +7,11 @@ namespace ScaleShop.Storefront.Catalog;
 /// <summary>SQL over the catalog database. Every list is keyset-paginated on an index; nothing uses OFFSET.</summary>
 public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time)
 {
-    internal const string SummaryColumns = "p.id AS Id, p.sku AS Sku, p.name AS Name, p.price_cents AS PriceCents, p.currency AS Currency, p.category_id AS CategoryId, p.stock AS Stock";
-    private const string ReturnedProductColumns = "id AS Id, sku AS Sku, name AS Name, price_cents AS PriceCents, currency AS Currency, category_id AS CategoryId, stock AS Stock, description AS Description";
+    // A hot product's stock is its own row's plus its buckets' (see StockReservations).
+    internal const string TotalStock = "CAST(p.stock + COALESCE((SELECT SUM(b.stock) FROM stock_buckets b WHERE b.product_id = p.id), 0) AS BIGINT)";
+    internal const string TotalSold = "(p.sold_count + COALESCE((SELECT SUM(b.sold) FROM stock_buckets b WHERE b.product_id = p.id), 0))";
+    internal const string SummaryColumns = $"p.id AS Id, p.sku AS Sku, p.name AS Name, p.price_cents AS PriceCents, p.currency AS Currency, p.category_id AS CategoryId, {TotalStock} AS Stock";
+    public const int MaxStockBuckets = 64;
 
     public async Task<IReadOnlyList<Category>> GetCategoriesAsync(CancellationToken cancellationToken)
     {
@@ -48,36 +51,85 @@ public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time)
     {
         await using var connection = await databases.OpenCatalogAsync(DataIntent.Read, cancellationToken);
         var rows = await connection.QueryAsync<SummaryRow>(new CommandDefinition(
-            $"SELECT {SummaryColumns} FROM products p ORDER BY p.sold_count DESC, p.id LIMIT @take", new { take }, cancellationToken: cancellationToken));
+            $"SELECT {SummaryColumns} FROM products p ORDER BY {TotalSold} DESC, p.id LIMIT @take", new { take }, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToSummary()).ToList();
     }
 
-    /// <summary>Applies an admin's partial update in one statement; null when the product does not exist.</summary>
-    public async Task<Product?> UpdateProductAsync(long id, long? priceCents, int? stock, string? name, string? description, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies an admin's partial update in one transaction; null when the product does not exist. A new
+    /// stock is the product's total: on a hot product it is spread evenly over its buckets. A new bucket
+    /// count re-spreads the current total (0 merges it back into the product's row).
+    /// </summary>
+    public async Task<Product?> UpdateProductAsync(long id, long? priceCents, int? stock, string? name, string? description, int? stockBuckets, CancellationToken cancellationToken)
     {
         await using var connection = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<ProductRow>(new CommandDefinition(
-            $"""
+        await using var transaction = databases.BeginWriteTransaction(connection);
+        var current = await connection.QuerySingleOrDefaultAsync<StockRow>(new CommandDefinition(
+            $"SELECT {TotalStock} AS Total, (SELECT COUNT(*) FROM stock_buckets b WHERE b.product_id = p.id) AS Buckets FROM products p WHERE p.id = @id",
+            new { id }, transaction, cancellationToken: cancellationToken));
+        if (current is null)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return null;
+        }
+
+        var buckets = stockBuckets ?? (int)current.Buckets;
+        var total = stock ?? current.Total;
+        if (buckets != current.Buckets || stock is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM stock_buckets WHERE product_id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            for (var bucket = 0; bucket < buckets; bucket++)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO stock_buckets (product_id, bucket, stock, sold) VALUES (@id, @bucket, @share, 0)",
+                    new { id, bucket = (long)bucket, share = (total / buckets) + (bucket < total % buckets ? 1 : 0) }, transaction, cancellationToken: cancellationToken));
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("UPDATE products SET stock = @rest WHERE id = @id",
+                new { id, rest = buckets == 0 ? total : 0L }, transaction, cancellationToken: cancellationToken));
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
             UPDATE products SET
                 price_cents = COALESCE(@priceCents, price_cents),
-                stock       = COALESCE(@stock, stock),
                 name        = COALESCE(@name, name),
                 description = COALESCE(@description, description),
                 updated_at  = @now
             WHERE id = @id
-            RETURNING {ReturnedProductColumns}
             """,
-            new { id, priceCents, stock, name, description, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
-        return row?.ToProduct();
+            new { id, priceCents, name, description, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
+        var row = await connection.QuerySingleAsync<ProductRow>(new CommandDefinition(
+            $"SELECT {SummaryColumns}, p.description AS Description FROM products p WHERE p.id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return row.ToProduct();
     }
 
-    internal sealed record SummaryRow(long Id, string Sku, string Name, long PriceCents, string Currency, long CategoryId, long Stock)
+    // Settable properties, not positional records: Stock is an expression, which SQLite reports with no
+    // type for an empty result, and Dapper's constructor mapping would refuse it.
+    internal class SummaryRow
     {
+        public long Id { get; init; }
+        public string Sku { get; init; } = "";
+        public string Name { get; init; } = "";
+        public long PriceCents { get; init; }
+        public string Currency { get; init; } = "";
+        public long CategoryId { get; init; }
+        public long Stock { get; init; }
+
         public ProductSummary ToSummary() => new(Id, Sku, Name, Money.FromCents(PriceCents), Currency, CategoryId, (int)Stock);
     }
 
-    private sealed record ProductRow(long Id, string Sku, string Name, long PriceCents, string Currency, long CategoryId, long Stock, string Description)
+    private sealed class ProductRow : SummaryRow
     {
+        public string Description { get; init; } = "";
+
         public Product ToProduct() => new(Id, Sku, Name, Description, Money.FromCents(PriceCents), Currency, CategoryId, (int)Stock);
+    }
+
+    private sealed class StockRow
+    {
+        public long Total { get; init; }
+        public long Buckets { get; init; }
     }
 }

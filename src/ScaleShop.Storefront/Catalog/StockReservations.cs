@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using ScaleShop.Data;
 
@@ -27,6 +28,9 @@ public sealed record HeldReservation(string ClaimToken, long UserId, string Idem
 /// </summary>
 public sealed class StockReservations(IDatabaseRouter databases, TimeProvider time)
 {
+    /// <summary>Reservation taken from (and given back to) the product's own row rather than one bucket.</summary>
+    public const long ProductRowPool = -1;
+
     public async Task<ReservationOutcome> ReserveAsync(string claimToken, long userId, string idempotencyKey,
         IReadOnlyList<StockRequest> requests, CancellationToken cancellationToken)
     {
@@ -44,26 +48,94 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
                 WHERE id = @ProductId AND stock >= @Quantity
                 RETURNING name AS Name, price_cents AS PriceCents, currency AS Currency
                 """, request, transaction, cancellationToken: cancellationToken));
+            var bucket = ProductRowPool;
             if (taken is null)
             {
-                var available = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-                    "SELECT stock FROM products WHERE id = @ProductId", request, transaction, cancellationToken: cancellationToken));
-                await transaction.RollbackAsync(cancellationToken);
-                return available is null
-                    ? new ReservationOutcome.UnknownProduct(request.ProductId)
-                    : new ReservationOutcome.InsufficientStock(request.ProductId, request.Quantity, (int)available.Value);
+                // Not in the product's own row: a hot product keeps its stock in buckets.
+                var product = await connection.QuerySingleOrDefaultAsync<ProductInfo>(new CommandDefinition(
+                    "SELECT name AS Name, price_cents AS PriceCents, currency AS Currency FROM products WHERE id = @ProductId",
+                    request, transaction, cancellationToken: cancellationToken));
+                if (product is null)
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                    return new ReservationOutcome.UnknownProduct(request.ProductId);
+                }
+
+                var fromBucket = await TakeFromBucketsAsync(connection, transaction, request, cancellationToken);
+                if (fromBucket is null)
+                {
+                    var available = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                        "SELECT stock + COALESCE((SELECT SUM(stock) FROM stock_buckets WHERE product_id = @ProductId), 0) FROM products WHERE id = @ProductId",
+                        request, transaction, cancellationToken: cancellationToken));
+                    await transaction.RollbackAsync(cancellationToken);
+                    return new ReservationOutcome.InsufficientStock(request.ProductId, request.Quantity, (int)available);
+                }
+
+                bucket = fromBucket.Value;
+                taken = new TakenRow(product.Name, product.PriceCents, product.Currency);
             }
 
             await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO stock_reservations (claim_token, product_id, quantity, user_id, idempotency_key, created_at)
-                VALUES (@claimToken, @ProductId, @Quantity, @userId, @idempotencyKey, @now)
-                """, new { claimToken, request.ProductId, request.Quantity, userId, idempotencyKey, now }, transaction, cancellationToken: cancellationToken));
+                INSERT INTO stock_reservations (claim_token, product_id, quantity, user_id, idempotency_key, created_at, bucket)
+                VALUES (@claimToken, @ProductId, @Quantity, @userId, @idempotencyKey, @now, @bucket)
+                """, new { claimToken, request.ProductId, request.Quantity, userId, idempotencyKey, now, bucket }, transaction, cancellationToken: cancellationToken));
             lines.Add(new ReservedLine(request.ProductId, taken.Name, request.Quantity, taken.PriceCents, taken.Currency));
         }
 
         await transaction.CommitAsync(cancellationToken);
         return new ReservationOutcome.Reserved(lines);
+    }
+
+    /// <summary>
+    /// Takes a hot product's stock from one bucket, starting at a random one so concurrent orders spread
+    /// over the rows; returns the bucket, <see cref="ProductRowPool"/> when it had to drain several (the
+    /// rare case of an order larger than any one bucket: all buckets are locked, in order, and emptied as
+    /// needed, so an order fails only when the whole stock is short), or null when the stock is short.
+    /// </summary>
+    private async Task<long?> TakeFromBucketsAsync(DbConnection connection, DbTransaction transaction, StockRequest request, CancellationToken cancellationToken)
+    {
+        var candidates = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT bucket FROM stock_buckets WHERE product_id = @ProductId AND stock >= @Quantity",
+            request, transaction, cancellationToken: cancellationToken))).ToArray();
+        Random.Shared.Shuffle(candidates);
+        foreach (var bucket in candidates)
+        {
+            var taken = await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE stock_buckets SET stock = stock - @Quantity, sold = sold + @Quantity WHERE product_id = @ProductId AND bucket = @bucket AND stock >= @Quantity",
+                new { request.ProductId, request.Quantity, bucket }, transaction, cancellationToken: cancellationToken));
+            if (taken == 1)
+            {
+                return bucket;
+            }
+        }
+
+        // Product row first, then buckets in order: the same lock order as every other path.
+        var productRowStock = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT stock FROM products WHERE id = @ProductId {databases.Dialect.LockRows}", request, transaction, cancellationToken: cancellationToken));
+        var buckets = (await connection.QueryAsync<BucketRow>(new CommandDefinition(
+            $"SELECT bucket AS Bucket, stock AS Stock FROM stock_buckets WHERE product_id = @ProductId ORDER BY bucket {databases.Dialect.LockRows}",
+            request, transaction, cancellationToken: cancellationToken))).AsList();
+        var needed = (long)request.Quantity - productRowStock;
+        if (buckets.Count == 0 || buckets.Sum(b => b.Stock) < needed)
+        {
+            return null;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition("UPDATE products SET stock = 0 WHERE id = @ProductId", request, transaction, cancellationToken: cancellationToken));
+        foreach (var row in buckets)
+        {
+            var take = Math.Min(row.Stock, needed);
+            if (take > 0)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE stock_buckets SET stock = stock - @take, sold = sold + @take WHERE product_id = @ProductId AND bucket = @Bucket",
+                    new { take, request.ProductId, row.Bucket }, transaction, cancellationToken: cancellationToken));
+                needed -= take;
+            }
+        }
+
+        return ProductRowPool;
     }
 
     /// <summary>The orders are written: their reservations have done their job. One commit for the whole batch.</summary>
@@ -80,12 +152,14 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
         await using var connection = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
         await using var transaction = databases.BeginWriteTransaction(connection);
         var released = (await connection.QueryAsync<ReleasedRow>(new CommandDefinition(
-            "DELETE FROM stock_reservations WHERE claim_token = @claimToken RETURNING product_id AS ProductId, quantity AS Quantity",
+            "DELETE FROM stock_reservations WHERE claim_token = @claimToken RETURNING product_id AS ProductId, quantity AS Quantity, bucket AS Bucket",
             new { claimToken }, transaction, cancellationToken: cancellationToken))).AsList();
         foreach (var row in released.OrderBy(r => r.ProductId))
         {
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE products SET stock = stock + @Quantity, sold_count = CASE WHEN sold_count > @Quantity THEN sold_count - @Quantity ELSE 0 END WHERE id = @ProductId",
+                row.Bucket == ProductRowPool
+                    ? "UPDATE products SET stock = stock + @Quantity, sold_count = CASE WHEN sold_count > @Quantity THEN sold_count - @Quantity ELSE 0 END WHERE id = @ProductId"
+                    : "UPDATE stock_buckets SET stock = stock + @Quantity, sold = CASE WHEN sold > @Quantity THEN sold - @Quantity ELSE 0 END WHERE product_id = @ProductId AND bucket = @Bucket",
                 row, transaction, cancellationToken: cancellationToken));
         }
 
@@ -108,5 +182,9 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
 
     private sealed record TakenRow(string Name, long PriceCents, string Currency);
 
-    private sealed record ReleasedRow(long ProductId, long Quantity);
+    private sealed record ProductInfo(string Name, long PriceCents, string Currency);
+
+    private sealed record BucketRow(long Bucket, long Stock);
+
+    private sealed record ReleasedRow(long ProductId, long Quantity, long Bucket);
 }

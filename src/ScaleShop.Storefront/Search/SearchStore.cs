@@ -63,16 +63,9 @@ public sealed class PostgresSearchStore(IDatabaseRouter databases) : ISearchStor
 
 // Settable properties rather than a constructor: a computed rank has no declared column type, and a
 // positional record would make Dapper insist on the type a provider reports for an empty result.
-internal sealed class SearchRow
+internal sealed class SearchRow : CatalogStore.SummaryRow
 {
-    public long Id { get; init; }
-    public string Sku { get; init; } = "";
-    public string Name { get; init; } = "";
-    public long PriceCents { get; init; }
-    public string Currency { get; init; } = "";
-    public long CategoryId { get; init; }
-    public long Stock { get; init; }
     public double Rank { get; init; }
 
-    public SearchHit ToHit() => new(new CatalogStore.SummaryRow(Id, Sku, Name, PriceCents, Currency, CategoryId, Stock).ToSummary(), Rank);
+    public SearchHit ToHit() => new(ToSummary(), Rank);
 }

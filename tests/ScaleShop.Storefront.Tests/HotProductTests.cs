@@ -1,0 +1,95 @@
+using System.Net;
+using ScaleShop.Data;
+using ScaleShop.Data.Sharding;
+using ScaleShop.Storefront.Catalog;
+
+namespace ScaleShop.Storefront.Tests;
+
+/// <summary>Hot products: stock spread over buckets so concurrent checkouts of one product do not queue on one row.</summary>
+public sealed class HotProductTests(StorefrontApp app) : IClassFixture<StorefrontApp>
+{
+    private async Task<int> StockOfAsync(long productId) =>
+        (await app.Service<CatalogStore>().GetProductAsync(productId, DataIntent.Write, CancellationToken.None))!.Stock;
+
+    private async Task MakeHotAsync(long productId, int stock, int buckets)
+    {
+        using var admin = await app.AdminAsync();
+        var product = await (await admin.PutAsJsonAsync($"/api/v1/admin/products/{productId}", new { stock, stockBuckets = buckets }, TestContext.Current.CancellationToken))
+            .ReadAsync<ProductDto>();
+        Assert.Equal(stock, product.Stock);
+    }
+
+    [Fact]
+    public async Task Concurrent_orders_against_a_hot_product_give_exactly_K_orders()
+    {
+        const int stock = 5;
+        var productId = StorefrontApp.TakeProductId();
+        await MakeHotAsync(productId, stock, buckets: 8);
+        var buyers = await Task.WhenAll(Enumerable.Range(0, 14).Select(_ => app.NewUserAsync()));
+
+        var responses = await Task.WhenAll(buyers.Select(b => b.Client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (productId, 1))));
+
+        Assert.Equal(stock, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        foreach (var conflict in responses.Where(r => r.StatusCode != HttpStatusCode.Created))
+        {
+            Assert.Equal(productId, (await conflict.AssertProblemAsync(HttpStatusCode.Conflict)).ProductId);
+        }
+
+        Assert.Equal(0, await StockOfAsync(productId));
+        foreach (var (client, _, _) in buyers)
+        {
+            client.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task An_order_larger_than_any_bucket_takes_from_several_and_a_short_one_takes_nothing()
+    {
+        var productId = StorefrontApp.TakeProductId();
+        await MakeHotAsync(productId, stock: 8, buckets: 8); // one unit per bucket
+        var (client, _, _) = await app.NewUserAsync();
+        using var _ = client;
+
+        await (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (productId, 3))).ReadAsync<OrderDto>(HttpStatusCode.Created);
+        Assert.Equal(5, await StockOfAsync(productId));
+
+        var shortage = await (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (productId, 6))).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal(productId, shortage.ProductId);
+        Assert.Equal(5, await StockOfAsync(productId));
+    }
+
+    [Fact]
+    public async Task Stock_a_dead_request_took_from_a_bucket_goes_back_to_it()
+    {
+        var productId = StorefrontApp.TakeProductId();
+        await MakeHotAsync(productId, stock: 40, buckets: 4);
+        var (client, userId, _) = await app.NewUserAsync();
+        using var _ = client;
+        Assert.True(ShardedId.TryParse(userId, out var user));
+        var key = Guid.NewGuid().ToString("N");
+        var token = Guid.NewGuid().ToString("N");
+        var orders = app.Service<ScaleShop.Storefront.Orders.OrderStore>();
+        Assert.Null(await orders.TryClaimAsync(user, key, "hash", token, DateTimeOffset.UtcNow.AddMinutes(-10), CancellationToken.None));
+        Assert.IsType<ReservationOutcome.Reserved>(await app.Service<StockReservations>().ReserveAsync(token, user.Value, key, [new StockRequest(productId, 7)], CancellationToken.None));
+        Assert.Equal(33, await StockOfAsync(productId));
+        await app.ExecuteOnCatalogAsync($"UPDATE stock_reservations SET created_at = created_at - 600000 WHERE claim_token = '{token}';");
+
+        await app.Service<ScaleShop.Storefront.Orders.ReservationSweeper>().SweepOnceAsync(CancellationToken.None);
+
+        Assert.Equal(40, await StockOfAsync(productId));
+    }
+
+    [Fact]
+    public async Task Setting_zero_buckets_merges_the_stock_back_into_one_row()
+    {
+        var productId = StorefrontApp.TakeProductId();
+        await MakeHotAsync(productId, stock: 30, buckets: 6);
+        using var admin = await app.AdminAsync();
+        var merged = await (await admin.PutAsJsonAsync($"/api/v1/admin/products/{productId}", new { stockBuckets = 0 }, TestContext.Current.CancellationToken)).ReadAsync<ProductDto>();
+        Assert.Equal(30, merged.Stock);
+        var (client, _, _) = await app.NewUserAsync();
+        using var _ = client;
+        await (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (productId, 30))).ReadAsync<OrderDto>(HttpStatusCode.Created);
+        Assert.Equal(0, await StockOfAsync(productId));
+    }
+}

@@ -17,7 +17,7 @@
 # below the target is reported, not failed: this is a measurement, not a test.
 #
 # Environment: DURATION (15s) CONNECTIONS (64) THREADS (2) WARMUP (5s) TOKENS (50) CHECKOUT_PRODUCTS (200)
-#              STOREFRONT_PORT (5180) BASELINE_PORT (5181) SKIP_BUILD (0) KEEP_DATA (0)
+#              STOREFRONT_PORT (5180) BASELINE_PORT (5181) SKIP_BUILD (0) KEEP_DATA (0) HOT_BUCKETS ("")
 #              STOREFRONT_ENV ("") extra space-separated NAME=value settings for the storefront, e.g.
 #                             STOREFRONT_ENV="OTEL_SDK_DISABLED=true Storage__Sqlite__Synchronous=Normal"
 set -euo pipefail
@@ -147,7 +147,11 @@ post_json() { # url json [token] -> body; fails on non-2xx
     curl -fsS -X POST "$1" -H 'Content-Type: application/json' "${auth[@]}" -d "$2"
 }
 
-log "Signing in as admin and raising stock of products 1..$CHECKOUT_PRODUCTS to 1000000"
+# HOT_BUCKETS=N spreads each checkout product's stock over N rows (hot products); with CHECKOUT_PRODUCTS=1
+# every order hits one product, which is the hot-row benchmark.
+STOCK_BUCKETS_JSON=""
+[[ -n "${HOT_BUCKETS:-}" ]] && STOCK_BUCKETS_JSON=",\\\"stockBuckets\\\":$HOT_BUCKETS"
+log "Signing in as admin and raising stock of products 1..$CHECKOUT_PRODUCTS to 1000000${HOT_BUCKETS:+ in $HOT_BUCKETS buckets each}"
 admin_token=$(post_json "$STOREFRONT_URL/api/v1/sessions" \
     "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -er .accessToken)
 # One curl process for all PUTs (-K config), each answer's status on its own line.
@@ -160,7 +164,7 @@ for ((id = 1; id <= CHECKOUT_PRODUCTS; id++)); do
         echo "request = \"PUT\""
         echo "header = \"Authorization: Bearer $admin_token\""
         echo "header = \"Content-Type: application/json\""
-        echo "data = \"{\\\"stock\\\":1000000}\""
+        echo "data = \"{\\\"stock\\\":1000000$STOCK_BUCKETS_JSON}\""
         echo "output = \"/dev/null\""
         echo "write-out = \"%{http_code}\\n\""
     } >>"$stock_config"

@@ -57,4 +57,7 @@ public interface ISqlDialect
 
     /// <summary>Suffix that row-locks what a SELECT reads until the transaction ends (<c>FOR UPDATE</c>; nothing on SQLite, whose write transaction already excludes every other writer).</summary>
     string LockRows { get; }
+
+    /// <summary>Like <see cref="LockRows"/>, but rows another transaction holds are skipped rather than waited for.</summary>
+    string LockRowsSkipLocked { get; }
 }

@@ -193,14 +193,20 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
 
     private Replica? ChooseReplica(string name, Endpoints endpoints, DataIntent intent)
     {
-        var required = Math.Max(ReadConsistency.Current?.RequiredPosition(name) ?? 0, (ulong)Interlocked.Read(ref endpoints.ReadFloor));
+        var token = ReadConsistency.Current?.RequiredPosition(name) ?? 0;
+        if (intent == DataIntent.ReadYourWrites && token == 0)
+        {
+            return null; // must see the latest writes and does not say which: only the primary is sure
+        }
+
+        // Never older than this flow's own writes, nor than a change this process promised caches would see.
+        var required = Math.Max(token, (ulong)Interlocked.Read(ref endpoints.ReadFloor));
         var start = (int)((uint)Interlocked.Increment(ref endpoints.NextReplica) % (uint)endpoints.Replicas.Length);
         for (var i = 0; i < endpoints.Replicas.Length; i++)
         {
             var replica = endpoints.Replicas[(start + i) % endpoints.Replicas.Length];
-            var fresh = required > 0
-                ? replica.ReplayedPosition >= required                          // read-your-writes: past this flow's writes
-                : intent == DataIntent.Read && replica.LagBytes <= _maxReplicaLagBytes; // bounded staleness
+            var fresh = replica.ReplayedPosition >= required
+                && (intent == DataIntent.ReadYourWrites || replica.LagBytes <= _maxReplicaLagBytes);
             if (replica.Healthy && fresh)
             {
                 return replica;
@@ -259,4 +265,6 @@ public sealed class PostgresDialect : ISqlDialect
     public string InList(string parameter) => $"= ANY({parameter})";
 
     public string LockRows => "FOR UPDATE";
+
+    public string LockRowsSkipLocked => "FOR UPDATE SKIP LOCKED";
 }

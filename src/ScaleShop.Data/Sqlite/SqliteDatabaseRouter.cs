@@ -135,4 +135,6 @@ public sealed class SqliteDialect : ISqlDialect
     public string InList(string parameter) => $"IN {parameter}";
 
     public string LockRows => "";
+
+    public string LockRowsSkipLocked => "";
 }

@@ -88,26 +88,23 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
     }
 
     /// <summary>
-    /// Takes a hot product's stock from one bucket, starting at a random one so concurrent orders spread
-    /// over the rows; returns the bucket, <see cref="ProductRowPool"/> when it had to drain several (the
-    /// rare case of an order larger than any one bucket: all buckets are locked, in order, and emptied as
-    /// needed, so an order fails only when the whole stock is short), or null when the stock is short.
+    /// Takes a hot product's stock from one bucket: a random bucket that holds enough and that no other
+    /// order holds right now (SKIP LOCKED: this step never waits, so it can never be part of a deadlock).
+    /// Returns the bucket; <see cref="ProductRowPool"/> when it had to drain several (an order larger than
+    /// any free bucket: the product row and then all buckets are locked, in that order, and emptied as
+    /// needed, so an order fails only when the whole stock is short); or null when the stock is short.
     /// </summary>
     private async Task<long?> TakeFromBucketsAsync(DbConnection connection, DbTransaction transaction, StockRequest request, CancellationToken cancellationToken)
     {
-        var candidates = (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT bucket FROM stock_buckets WHERE product_id = @ProductId AND stock >= @Quantity",
-            request, transaction, cancellationToken: cancellationToken))).ToArray();
-        Random.Shared.Shuffle(candidates);
-        foreach (var bucket in candidates)
+        var free = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+            $"SELECT bucket FROM stock_buckets WHERE product_id = @ProductId AND stock >= @Quantity ORDER BY random() LIMIT 1 {databases.Dialect.LockRowsSkipLocked}",
+            request, transaction, cancellationToken: cancellationToken));
+        if (free is { } bucket)
         {
-            var taken = await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE stock_buckets SET stock = stock - @Quantity, sold = sold + @Quantity WHERE product_id = @ProductId AND bucket = @bucket AND stock >= @Quantity",
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE stock_buckets SET stock = stock - @Quantity, sold = sold + @Quantity WHERE product_id = @ProductId AND bucket = @bucket",
                 new { request.ProductId, request.Quantity, bucket }, transaction, cancellationToken: cancellationToken));
-            if (taken == 1)
-            {
-                return bucket;
-            }
+            return bucket;
         }
 
         // Product row first, then buckets in order: the same lock order as every other path.

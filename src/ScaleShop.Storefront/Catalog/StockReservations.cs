@@ -88,14 +88,15 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
     }
 
     /// <summary>
-    /// Takes a hot product's stock from one bucket: a random bucket that holds enough and that no other
-    /// order holds right now (SKIP LOCKED: this step never waits, so it can never be part of a deadlock).
-    /// Returns the bucket; <see cref="ProductRowPool"/> when it had to drain several (an order larger than
-    /// any free bucket: the product row and then all buckets are locked, in that order, and emptied as
-    /// needed, so an order fails only when the whole stock is short); or null when the stock is short.
+    /// Takes a hot product's stock from one bucket: a free one if any (no waiting), else a random one that
+    /// holds enough (waiting on that row only). Returns the bucket; <see cref="ProductRowPool"/> when it had
+    /// to drain several (an order larger than any bucket: the product row and then all buckets are locked,
+    /// in that order, and emptied as needed, so an order fails only when the whole stock is short); or null
+    /// when the stock is short.
     /// </summary>
     private async Task<long?> TakeFromBucketsAsync(DbConnection connection, DbTransaction transaction, StockRequest request, CancellationToken cancellationToken)
     {
+        // 1. A free bucket (SKIP LOCKED: never waits).
         var free = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
             $"SELECT bucket FROM stock_buckets WHERE product_id = @ProductId AND stock >= @Quantity ORDER BY random() LIMIT 1 {databases.Dialect.LockRowsSkipLocked}",
             request, transaction, cancellationToken: cancellationToken));
@@ -107,6 +108,28 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
             return bucket;
         }
 
+        // 2. Every bucket is busy: queue on one that holds enough, chosen at random so waiters spread. Each
+        //    attempt runs in a savepoint, so a bucket that turned out short is unlocked again at once and
+        //    this order never holds one bucket while waiting for another (no deadlock).
+        var candidates = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT bucket FROM stock_buckets WHERE product_id = @ProductId AND stock >= @Quantity",
+            request, transaction, cancellationToken: cancellationToken))).ToArray();
+        Random.Shared.Shuffle(candidates);
+        foreach (var candidate in candidates)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("SAVEPOINT take_bucket", transaction: transaction, cancellationToken: cancellationToken));
+            var taken = await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE stock_buckets SET stock = stock - @Quantity, sold = sold + @Quantity WHERE product_id = @ProductId AND bucket = @candidate AND stock >= @Quantity",
+                new { request.ProductId, request.Quantity, candidate }, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(
+                taken == 1 ? "RELEASE SAVEPOINT take_bucket" : "ROLLBACK TO SAVEPOINT take_bucket", transaction: transaction, cancellationToken: cancellationToken));
+            if (taken == 1)
+            {
+                return candidate;
+            }
+        }
+
+        // 3. No single bucket holds enough: lock the lot and drain.
         // Product row first, then buckets in order: the same lock order as every other path.
         var productRowStock = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT stock FROM products WHERE id = @ProductId {databases.Dialect.LockRows}", request, transaction, cancellationToken: cancellationToken));

@@ -11,8 +11,10 @@ namespace ScaleShop.Data;
 public sealed class ReadConsistency
 {
     private static readonly AsyncLocal<ReadConsistency?> Ambient = new();
-    private readonly ConcurrentDictionary<string, ulong> _required = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _written = new(StringComparer.Ordinal);
+    // Created on first use: most requests (cached reads) neither carry a token nor write, and every request
+    // gets one of these, so an empty one must cost an object header and nothing more.
+    private ConcurrentDictionary<string, ulong>? _required;
+    private ConcurrentDictionary<string, byte>? _written;
 
     public static ReadConsistency? Current
     {
@@ -21,13 +23,16 @@ public sealed class ReadConsistency
     }
 
     /// <summary>Databases this flow opened for writing.</summary>
-    public IReadOnlyCollection<string> Written => _written.Keys.ToArray();
+    public IReadOnlyCollection<string> Written => _written?.Keys.ToArray() ?? [];
 
-    public void Require(string database, ulong position) => _required.AddOrUpdate(database, position, (_, existing) => Math.Max(existing, position));
+    public void Require(string database, ulong position) =>
+        LazyInitializer.EnsureInitialized(ref _required, () => new(StringComparer.Ordinal))
+            .AddOrUpdate(database, position, (_, existing) => Math.Max(existing, position));
 
-    public ulong RequiredPosition(string database) => _required.TryGetValue(database, out var position) ? position : 0;
+    public ulong RequiredPosition(string database) => _required is { } required && required.TryGetValue(database, out var position) ? position : 0;
 
-    public void MarkWritten(string database) => _written.TryAdd(database, 0);
+    public void MarkWritten(string database) =>
+        LazyInitializer.EnsureInitialized(ref _written, () => new(StringComparer.Ordinal)).TryAdd(database, 0);
 
     /// <summary><c>shard0=1A/2B3C4D5E;catalog=0/16B3748</c>: database=LSN pairs.</summary>
     public static string Format(IEnumerable<KeyValuePair<string, ulong>> positions) =>

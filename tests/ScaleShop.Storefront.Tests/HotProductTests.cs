@@ -8,9 +8,6 @@ namespace ScaleShop.Storefront.Tests;
 /// <summary>Hot products: stock spread over buckets so concurrent checkouts of one product do not queue on one row.</summary>
 public sealed class HotProductTests(StorefrontApp app) : IClassFixture<StorefrontApp>
 {
-    private async Task<int> StockOfAsync(long productId) =>
-        (await app.Service<CatalogStore>().GetProductAsync(productId, DataIntent.Write, CancellationToken.None))!.Stock;
-
     private async Task MakeHotAsync(long productId, int stock, int buckets)
     {
         using var admin = await app.AdminAsync();
@@ -35,7 +32,7 @@ public sealed class HotProductTests(StorefrontApp app) : IClassFixture<Storefron
             Assert.Equal(productId, (await conflict.AssertProblemAsync(HttpStatusCode.Conflict)).ProductId);
         }
 
-        Assert.Equal(0, await StockOfAsync(productId));
+        Assert.Equal(0, await app.StockOfAsync(productId));
         foreach (var (client, _, _) in buyers)
         {
             client.Dispose();
@@ -51,11 +48,11 @@ public sealed class HotProductTests(StorefrontApp app) : IClassFixture<Storefron
         using var _ = client;
 
         await (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (productId, 3))).ReadAsync<OrderDto>(HttpStatusCode.Created);
-        Assert.Equal(5, await StockOfAsync(productId));
+        Assert.Equal(5, await app.StockOfAsync(productId));
 
         var shortage = await (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (productId, 6))).AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Equal(productId, shortage.ProductId);
-        Assert.Equal(5, await StockOfAsync(productId));
+        Assert.Equal(5, await app.StockOfAsync(productId));
     }
 
     [Fact]
@@ -66,17 +63,12 @@ public sealed class HotProductTests(StorefrontApp app) : IClassFixture<Storefron
         var (client, userId, _) = await app.NewUserAsync();
         using var _ = client;
         Assert.True(ShardedId.TryParse(userId, out var user));
-        var key = Guid.NewGuid().ToString("N");
-        var token = Guid.NewGuid().ToString("N");
-        var orders = app.Service<ScaleShop.Storefront.Orders.OrderStore>();
-        Assert.Null(await orders.TryClaimAsync(user, key, "hash", token, DateTimeOffset.UtcNow.AddMinutes(-10), CancellationToken.None));
-        Assert.IsType<ReservationOutcome.Reserved>(await app.Service<StockReservations>().ReserveAsync(token, user.Value, key, [new StockRequest(productId, 7)], CancellationToken.None));
-        Assert.Equal(33, await StockOfAsync(productId));
-        await app.ExecuteOnCatalogAsync($"UPDATE stock_reservations SET created_at = created_at - 600000 WHERE claim_token = '{token}';");
+        await app.LeaveDeadRequestAsync(user, productId, 7);
+        Assert.Equal(33, await app.StockOfAsync(productId));
 
         await app.Service<ScaleShop.Storefront.Orders.ReservationSweeper>().SweepOnceAsync(CancellationToken.None);
 
-        Assert.Equal(40, await StockOfAsync(productId));
+        Assert.Equal(40, await app.StockOfAsync(productId));
     }
 
     [Fact]
@@ -90,6 +82,6 @@ public sealed class HotProductTests(StorefrontApp app) : IClassFixture<Storefron
         var (client, _, _) = await app.NewUserAsync();
         using var _ = client;
         await (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (productId, 30))).ReadAsync<OrderDto>(HttpStatusCode.Created);
-        Assert.Equal(0, await StockOfAsync(productId));
+        Assert.Equal(0, await app.StockOfAsync(productId));
     }
 }

@@ -9,9 +9,6 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
 {
     private static string NewKey() => Guid.NewGuid().ToString("N");
 
-    private async Task<int> StockOfAsync(long productId) =>
-        (await app.Service<CatalogStore>().GetProductAsync(productId, DataIntent.Write, CancellationToken.None))!.Stock;
-
     [Fact]
     public async Task Placing_an_order_returns_201_with_lines_total_and_a_shard_carrying_id()
     {
@@ -19,7 +16,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         using var _ = client;
         var productId = StorefrontApp.TakeProductId();
         var product = await client.GetProductAsync(productId);
-        var stockBefore = await StockOfAsync(productId);
+        var stockBefore = await app.StockOfAsync(productId);
 
         var response = await client.PlaceOrderAsync(NewKey(), (productId, 3));
         var order = await response.ReadAsync<OrderDto>(HttpStatusCode.Created);
@@ -32,7 +29,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         Assert.True(ShardedId.TryParse(userId, out var user));
         Assert.Equal(user.LogicalShard, orderId.LogicalShard);
         Assert.Equal($"/api/v1/orders/{order.Id}", response.Headers.Location?.OriginalString);
-        Assert.Equal(stockBefore - 3, await StockOfAsync(productId));
+        Assert.Equal(stockBefore - 3, await app.StockOfAsync(productId));
 
         var fetched = await (await client.GetAsync($"/api/v1/orders/{order.Id}", TestContext.Current.CancellationToken)).ReadAsync<OrderDto>();
         Assert.Equal(order.Id, fetched.Id);
@@ -56,7 +53,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         using var _ = client;
         var productId = StorefrontApp.TakeProductId();
         var key = NewKey();
-        var stockBefore = await StockOfAsync(productId);
+        var stockBefore = await app.StockOfAsync(productId);
 
         var first = await (await client.PlaceOrderAsync(key, (productId, 2))).ReadAsync<OrderDto>(HttpStatusCode.Created);
         var replayResponse = await client.PlaceOrderAsync(key, (productId, 2));
@@ -65,7 +62,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         Assert.Equal(first.Id, replay.Id);
         Assert.Equal(first.Total, replay.Total);
         Assert.True(replayResponse.Headers.Contains("Idempotent-Replayed"));
-        Assert.Equal(stockBefore - 2, await StockOfAsync(productId));
+        Assert.Equal(stockBefore - 2, await app.StockOfAsync(productId));
         var orders = await (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).ReadAsync<PageDto<OrderDto>>();
         Assert.Single(orders.Items);
     }
@@ -89,13 +86,13 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         using var _ = client;
         var productId = StorefrontApp.TakeProductId();
         var key = NewKey();
-        var stockBefore = await StockOfAsync(productId);
+        var stockBefore = await app.StockOfAsync(productId);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => client.PlaceOrderAsync(key, (productId, 1))));
         var orders = await Task.WhenAll(responses.Select(r => r.ReadAsync<OrderDto>(HttpStatusCode.Created)));
 
         Assert.Single(orders.Select(o => o.Id).Distinct());
-        Assert.Equal(stockBefore - 1, await StockOfAsync(productId));
+        Assert.Equal(stockBefore - 1, await app.StockOfAsync(productId));
         var list = await (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).ReadAsync<PageDto<OrderDto>>();
         Assert.Single(list.Items);
     }
@@ -119,7 +116,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
             Assert.Equal(productId, (await conflict.AssertProblemAsync(HttpStatusCode.Conflict)).ProductId);
         }
 
-        Assert.Equal(0, await StockOfAsync(productId));
+        Assert.Equal(0, await app.StockOfAsync(productId));
         foreach (var (client, _, _) in clients)
         {
             client.Dispose();
@@ -139,8 +136,8 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         var problem = await (await client.PlaceOrderAsync(NewKey(), (plenty, 3), (scarce, 2))).AssertProblemAsync(HttpStatusCode.Conflict);
 
         Assert.Equal(scarce, problem.ProductId);
-        Assert.Equal(50, await StockOfAsync(plenty));
-        Assert.Equal(1, await StockOfAsync(scarce));
+        Assert.Equal(50, await app.StockOfAsync(plenty));
+        Assert.Equal(1, await app.StockOfAsync(scarce));
         var orders = await (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).ReadAsync<PageDto<OrderDto>>();
         Assert.Empty(orders.Items);
     }
@@ -166,7 +163,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         {
             var failed = await client.PlaceOrderAsync(key, (productId, 4));
             await failed.AssertProblemAsync(HttpStatusCode.InternalServerError);
-            Assert.Equal(10, await StockOfAsync(productId));
+            Assert.Equal(10, await app.StockOfAsync(productId));
         }
         finally
         {
@@ -177,7 +174,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
 
         // Nothing was half-written: the same key now places the order normally.
         var order = await (await client.PlaceOrderAsync(key, (productId, 4))).ReadAsync<OrderDto>(HttpStatusCode.Created);
-        Assert.Equal(6, await StockOfAsync(productId));
+        Assert.Equal(6, await app.StockOfAsync(productId));
         var orders = await (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).ReadAsync<PageDto<OrderDto>>();
         Assert.Equal([order.Id], orders.Items.Select(o => o.Id));
     }
@@ -190,25 +187,19 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         var productId = StorefrontApp.TakeProductId();
         await app.SetStockAsync(productId, 10);
         var user = ShardedId.TryParse(userId, out var id) ? id : throw new InvalidOperationException();
-        var key = NewKey();
-        var token = Guid.NewGuid().ToString("N");
-
-        // The state a crash between "take stock" and "write order" leaves: a claim and a reservation, both long past the lease.
+        var key = await app.LeaveDeadRequestAsync(user, productId, 7);
         var orders = app.Service<ScaleShop.Storefront.Orders.OrderStore>();
-        Assert.Null(await orders.TryClaimAsync(user, key, "hash", token, DateTimeOffset.UtcNow.AddMinutes(-10), CancellationToken.None));
-        await app.Service<StockReservations>().ReserveAsync(token, user.Value, key, [new StockRequest(productId, 7)], CancellationToken.None);
-        await app.ExecuteOnCatalogAsync($"UPDATE stock_reservations SET created_at = created_at - 600000 WHERE claim_token = '{token}';");
-        Assert.Equal(3, await StockOfAsync(productId));
+        Assert.Equal(3, await app.StockOfAsync(productId));
 
         var released = await app.Service<ScaleShop.Storefront.Orders.ReservationSweeper>().SweepOnceAsync(CancellationToken.None);
 
         Assert.True(released >= 1);
-        Assert.Equal(10, await StockOfAsync(productId));
+        Assert.Equal(10, await app.StockOfAsync(productId));
         Assert.Null(await orders.GetClaimAsync(user, key, CancellationToken.None));
 
         // Sweeping again changes nothing: releasing is idempotent.
         await app.Service<ScaleShop.Storefront.Orders.ReservationSweeper>().SweepOnceAsync(CancellationToken.None);
-        Assert.Equal(10, await StockOfAsync(productId));
+        Assert.Equal(10, await app.StockOfAsync(productId));
     }
 
     [Fact]
@@ -222,7 +213,7 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
         // Make any leftover reservation look ancient, then sweep: a written order's stock must stay taken.
         await app.ExecuteOnCatalogAsync("UPDATE stock_reservations SET created_at = created_at - 600000;");
         await app.Service<ScaleShop.Storefront.Orders.ReservationSweeper>().SweepOnceAsync(CancellationToken.None);
-        Assert.Equal(8, await StockOfAsync(productId));
+        Assert.Equal(8, await app.StockOfAsync(productId));
     }
 
     [Fact]
@@ -327,13 +318,13 @@ public sealed class OrdersTests(StorefrontApp app) : IClassFixture<StorefrontApp
     {
         var (client, _, _) = await app.NewUserAsync();
         using var _ = client;
-        var stockBefore = await StockOfAsync(1);
+        var stockBefore = await app.StockOfAsync(1);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
         request.Headers.Add("Idempotency-Key", NewKey());
 
         await (await client.SendAsync(request, TestContext.Current.CancellationToken)).AssertFieldErrorAsync(field);
 
-        Assert.Equal(stockBefore, await StockOfAsync(1));
+        Assert.Equal(stockBefore, await app.StockOfAsync(1));
         var orders = await (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).ReadAsync<PageDto<OrderDto>>();
         Assert.Empty(orders.Items);
     }

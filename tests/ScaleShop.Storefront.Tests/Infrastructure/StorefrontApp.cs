@@ -62,6 +62,25 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>A product's stock as the catalog database holds it now (not the cached figure).</summary>
+    public async Task<int> StockOfAsync(long productId) =>
+        (await Service<ScaleShop.Storefront.Catalog.CatalogStore>().GetProductAsync(productId, DataIntent.Write, CancellationToken.None))!.Stock;
+
+    /// <summary>
+    /// The state a crash between "take stock" and "write order" leaves: an in-progress claim and a stock
+    /// reservation, both long past the claim lease. Returns the idempotency key.
+    /// </summary>
+    public async Task<string> LeaveDeadRequestAsync(ScaleShop.Data.Sharding.ShardedId user, long productId, int quantity)
+    {
+        var key = Guid.NewGuid().ToString("N");
+        var token = Guid.NewGuid().ToString("N");
+        Assert.Null(await Service<ScaleShop.Storefront.Orders.OrderStore>().TryClaimAsync(user, key, "hash", token, DateTimeOffset.UtcNow.AddMinutes(-10), CancellationToken.None));
+        Assert.IsType<ScaleShop.Storefront.Catalog.ReservationOutcome.Reserved>(await Service<ScaleShop.Storefront.Catalog.StockReservations>()
+            .ReserveAsync(token, user.Value, key, [new ScaleShop.Storefront.Catalog.StockRequest(productId, quantity)], CancellationToken.None));
+        await ExecuteOnCatalogAsync($"UPDATE stock_reservations SET created_at = created_at - 600000 WHERE claim_token = '{token}';");
+        return key;
+    }
+
     /// <summary>Runs SQL on the catalog database, on either provider (for tests that set up a state directly).</summary>
     public async Task ExecuteOnCatalogAsync(string sql)
     {

@@ -8,6 +8,7 @@ public sealed class DataMetrics
     public const string MeterName = "ScaleShop.Data";
 
     private readonly Counter<long> _operations;
+    private readonly Counter<long> _shardWriteDelays;
     private readonly Meter _meter;
 
     public DataMetrics(IMeterFactory meterFactory)
@@ -15,7 +16,15 @@ public sealed class DataMetrics
         var meter = _meter = meterFactory.Create(MeterName);
         _operations = meter.CreateCounter<long>("scaleshop.db.operations", unit: "{operation}",
             description: "Connections opened for a unit of database work, by database and intent.");
+        _shardWriteDelays = meter.CreateCounter<long>("scaleshop.shard.write_delays", unit: "{delay}",
+            description: "Writes held back by a move of their logical shard: waited out a pause, or refused by a fence and retried.");
     }
+
+    public const string PausedReason = "paused";
+    public const string FencedReason = "fenced";
+
+    public void ShardWriteDelayed(int logicalShard, string reason) =>
+        _shardWriteDelays.Add(1, new KeyValuePair<string, object?>("shard.logical", logicalShard), new KeyValuePair<string, object?>("reason", reason));
 
     public const string PrimaryRole = "primary";
     public const string ReplicaRole = "replica";

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ScaleShop.Data.Migrations;
 using ScaleShop.Data.Seeding;
 using ScaleShop.Data.Sharding;
+using ScaleShop.Data.Sharding.Resharding;
 using ScaleShop.Data.Postgres;
 using ScaleShop.Data.Sqlite;
 
@@ -22,6 +23,9 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DataMetrics>();
         services.TryAddSingleton<ShardedIdGenerator>();
+        services.TryAddSingleton<ShardRouting>();
+        services.TryAddSingleton<ShardMapStore>();
+        services.TryAddSingleton<ShardMover>();
         // The provider is configuration, read when the router is first needed (so settings added late, as
         // test hosts do, still count): every feature sees only IDatabaseRouter.
         services.TryAddSingleton<IDatabaseRouter>(sp =>
@@ -30,6 +34,7 @@ public static class DataServiceCollectionExtensions
                 : ActivatorUtilities.CreateInstance<SqliteDatabaseRouter>(sp));
         services.TryAddSingleton<DatabaseMigrator>();
         services.AddHostedService<ReplicaMonitor>();
+        services.AddHostedService<ShardMapMonitor>();
         services.TryAddSingleton<Seeder>();
         return services;
     }

@@ -8,6 +8,11 @@ public sealed class DatabaseHealthCheck(IDatabaseRouter databases) : IHealthChec
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (!databases.Routing.IsLoaded)
+        {
+            return HealthCheckResult.Unhealthy("Starting: the shard map is not loaded yet.");
+        }
+
         var failures = new List<string>();
         await ProbeAsync("catalog", () => databases.OpenCatalogAsync(DataIntent.ReadYourWrites, cancellationToken));
         foreach (var physical in databases.ShardMap.PhysicalDatabases)

@@ -9,7 +9,10 @@ namespace ScaleShop.Data;
 /// </summary>
 public interface IDatabaseRouter
 {
-    ShardMap ShardMap { get; }
+    /// <summary>The newest shard map this process has seen, and the logical shards a move is pausing.</summary>
+    ShardRouting Routing { get; }
+
+    ShardMap ShardMap => Routing.Map;
 
     /// <summary><see cref="StorageOptions.SqliteProvider"/> or <see cref="StorageOptions.PostgresProvider"/>, for the few queries that differ (full-text search).</summary>
     string Provider { get; }
@@ -19,6 +22,13 @@ public interface IDatabaseRouter
     ValueTask<DbConnection> OpenCatalogAsync(DataIntent intent, CancellationToken cancellationToken);
 
     ValueTask<DbConnection> OpenShardAsync(int logicalShard, DataIntent intent, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs one unit of writes (the delegate's own transaction, or a single statement) on the logical
+    /// shard's primary. While a move pauses the shard it waits; when the database refuses the write because
+    /// the shard has moved or is freezing, it learns the new map and runs the whole unit again there.
+    /// </summary>
+    Task<T> WriteToShardAsync<T>(int logicalShard, Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
 
     /// <summary>For work that spans a whole physical database (seeding, sweeps, migrations).</summary>
     ValueTask<DbConnection> OpenPhysicalShardAsync(string physicalDatabase, DataIntent intent, CancellationToken cancellationToken);
@@ -41,6 +51,16 @@ public interface IDatabaseRouter
 
     /// <summary>Starts a transaction that takes the write lock at once (SQLite: BEGIN IMMEDIATE).</summary>
     DbTransaction BeginWriteTransaction(DbConnection connection);
+
+    /// <summary>Starts a transaction whose reads all see one snapshot (a consistent copy of a logical shard).</summary>
+    DbTransaction BeginSnapshotTransaction(DbConnection connection);
+
+    /// <summary>
+    /// Waits until every transaction that had already written to <paramref name="physicalDatabase"/> when
+    /// this was called has ended (PostgreSQL: transactions with an id in this database; SQLite has one
+    /// writer per file, so none can be in flight once a write of ours has committed).
+    /// </summary>
+    Task WaitForWritesInFlightAsync(string physicalDatabase, TimeSpan timeout, CancellationToken cancellationToken);
 }
 
 /// <summary>The few places where SQL differs between providers.</summary>
@@ -60,4 +80,7 @@ public interface ISqlDialect
 
     /// <summary>Like <see cref="LockRows"/>, but rows another transaction holds are skipped rather than waited for.</summary>
     string LockRowsSkipLocked { get; }
+
+    /// <summary>True when a shard fence refused the write: the logical shard is being moved or lives elsewhere now.</summary>
+    bool IsShardFenced(Exception exception);
 }

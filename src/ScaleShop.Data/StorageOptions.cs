@@ -21,12 +21,16 @@ public sealed class StorageOptions
     public string DataDirectory { get; set; } = "data";
 
     /// <summary>Logical shards: fixed for the life of the data, because ids carry them.</summary>
-    [Range(1, Sharding.ShardedId.MaxLogicalShards)]
+    [Range(1, ScaleShop.Data.Sharding.ShardedId.MaxLogicalShards)]
     public int LogicalShards { get; set; } = 64;
 
     /// <summary>Physical user databases the logical shards are spread over when the shard map is first created.</summary>
     [Range(1, 1024)]
     public int PhysicalShards { get; set; } = 4;
+
+    [Required]
+    [ValidateObjectMembers]
+    public ShardingOptions Sharding { get; set; } = new();
 
     [Required]
     [ValidateObjectMembers]
@@ -94,6 +98,56 @@ public sealed class SqliteStorageOptions
     /// <summary>Page cache per connection, in KiB.</summary>
     [Range(512, 1_048_576)]
     public int CacheSizeKiB { get; set; } = 16_384;
+}
+
+/// <summary>How instances follow the shard map, and how a logical shard is moved between physical databases.</summary>
+public sealed class ShardingOptions
+{
+    /// <summary>How often an instance reads the shard map's version and the moves in progress from the catalog.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan MapPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Poll interval while a logical shard's writes are paused: the pause ends the moment the new map is seen.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.005", "00:00:10")]
+    public TimeSpan PausedMapPollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Longest a write waits for a move of its logical shard to finish before it fails with 503 and Retry-After.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan MaxWritePause { get; set; } = TimeSpan.FromSeconds(15);
+
+    [Required]
+    [ValidateObjectMembers]
+    public ShardMoveOptions Moves { get; set; } = new();
+}
+
+/// <summary>The resharding command's pacing (see <c>ShardMover</c>).</summary>
+public sealed class ShardMoveOptions
+{
+    /// <summary>Rows per copy transaction on the target: small enough that other logical shards' writers there never wait long.</summary>
+    [Range(1, 10_000)]
+    public int CopyBatchRows { get; set; } = 500;
+
+    /// <summary>Users re-copied per catch-up transaction.</summary>
+    [Range(1, 10_000)]
+    public int CatchUpBatchUsers { get; set; } = 200;
+
+    /// <summary>Catch-up rounds run before the write pause until one round finds fewer changes than this.</summary>
+    [Range(0, 1_000_000)]
+    public int CatchUpSettledBelow { get; set; } = 100;
+
+    [Range(1, 1000)]
+    public int MaxCatchUpRounds { get; set; } = 20;
+
+    /// <summary>Longest wait for writes in flight on the source to finish after it is fenced; past it the move is abandoned.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan InFlightWritesTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the moved rows stay on the source after the flip before they are deleted: instances that
+    /// have not yet seen the new map still read there for up to one <see cref="ShardingOptions.MapPollInterval"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan SourceRetention { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Validates the whole tree at start-up (source-generated, no reflection).</summary>

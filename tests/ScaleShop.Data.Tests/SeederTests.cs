@@ -17,11 +17,10 @@ public sealed class SeederTests : IAsyncLifetime
 
     private IDatabaseRouter Router => _services.GetRequiredService<IDatabaseRouter>();
 
-    public ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _services = Build();
-        _services.GetRequiredService<DatabaseMigrator>().MigrateAll();
-        return ValueTask.CompletedTask;
+        await _services.GetRequiredService<DatabaseMigrator>().MigrateAllAsync(TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -45,6 +44,24 @@ public sealed class SeederTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_shard_map_is_written_once_to_the_catalog_and_wins_over_later_configuration()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var first = Router.ShardMap;
+        await using var reconfigured = Build(new() { ["Storage:LogicalShards"] = "128", ["Storage:PhysicalShards"] = "2" });
+        // Instances starting together: every one loads (and would create) the map at once.
+        var loaded = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => reconfigured.GetRequiredService<ShardMapStore>().LoadOrCreateAsync(ct)));
+        Assert.All(loaded, map =>
+        {
+            Assert.Equal(first.Version, map.Version);
+            Assert.Equal(first.PhysicalDatabases, map.PhysicalDatabases);
+            Assert.Equal(first.Assignments, map.Assignments);
+        });
+        var history = await reconfigured.GetRequiredService<ShardMapStore>().HistoryAsync(ct);
+        Assert.Equal([1L], history.Select(h => h.Version));
+    }
+
+    [Fact]
     public async Task Migrating_again_changes_nothing()
     {
         var scripts = typeof(DatabaseMigrator).Assembly.GetManifestResourceNames()
@@ -54,7 +71,7 @@ public sealed class SeederTests : IAsyncLifetime
             Assert.Equal(scripts, await before.ExecuteScalarAsync<long>("SELECT count(*) FROM schemaversions"));
         }
 
-        _services.GetRequiredService<DatabaseMigrator>().MigrateAll();
+        await _services.GetRequiredService<DatabaseMigrator>().MigrateAllAsync(TestContext.Current.CancellationToken);
 
         await using var connection = await Router.OpenCatalogAsync(DataIntent.Read, TestContext.Current.CancellationToken);
         Assert.Equal(scripts, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM schemaversions"));
@@ -127,6 +144,7 @@ public sealed class SeederTests : IAsyncLifetime
             // Nothing listens on port 1: the shard's server is down.
             broken = Build(new() { ["Storage:Postgres:Shards:shard2:Primary"] = "Host=127.0.0.1;Port=1;Username=x;Password=x;Database=x;Timeout=2" });
             router = broken.GetRequiredService<IDatabaseRouter>();
+            await broken.GetRequiredService<ShardMapStore>().RefreshAsync(TestContext.Current.CancellationToken); // the catalog still answers
         }
         else
         {

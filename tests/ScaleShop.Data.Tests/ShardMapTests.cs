@@ -32,37 +32,18 @@ public sealed class ShardMapTests
     }
 
     [Fact]
-    public void The_map_file_is_written_once_and_wins_over_later_configuration()
+    public void Moving_a_logical_shard_makes_the_next_version_and_changes_nothing_else()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "scaleshop-tests", Guid.NewGuid().ToString("N"));
-        try
-        {
-            var first = ShardMapFile.LoadOrCreate(directory, 64, 4);
-            var later = ShardMapFile.LoadOrCreate(directory, 128, 8);
-            Assert.Equal(first.PhysicalDatabases, later.PhysicalDatabases);
-            Assert.Equal(first.Assignments, later.Assignments);
-            Assert.Equal(64, later.LogicalShardCount);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
+        var map = ShardMap.CreateDefault(64, 4);
+        var moved = map.WithAssignment(5, "shard3");
+        Assert.Equal(2, moved.Version);
+        Assert.Equal("shard3", moved.PhysicalDatabaseOf(5));
+        Assert.All(Enumerable.Range(0, 64).Where(l => l != 5), l => Assert.Equal(map.PhysicalDatabaseOf(l), moved.PhysicalDatabaseOf(l)));
 
-    [Fact]
-    public async Task Instances_starting_together_on_a_new_folder_agree_on_one_map()
-    {
-        var directory = Path.Combine(Path.GetTempPath(), "scaleshop-tests", Guid.NewGuid().ToString("N"));
-        try
-        {
-            var maps = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => ShardMapFile.LoadOrCreate(directory, 64, 1 + (i % 4)))));
-            Assert.Single(maps.Select(m => string.Join(',', m.Assignments)).Distinct());
-            Assert.Single(Directory.GetFiles(directory));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        var grown = moved.WithAssignment(6, "shard4");
+        Assert.Equal(["shard0", "shard1", "shard2", "shard3", "shard4"], grown.PhysicalDatabases);
+        Assert.Equal("shard4", grown.PhysicalDatabaseOf(6));
+        Assert.Equal(3, grown.Version);
     }
 
     [Fact]

@@ -8,11 +8,13 @@ public sealed class ShardingTests(StorefrontApp app) : IClassFixture<StorefrontA
     private ShardMap Map => app.Service<IDatabaseRouter>().ShardMap;
 
     [Fact]
-    public void The_default_layout_is_64_logical_shards_on_4_physical_databases()
+    public async Task The_default_layout_is_64_logical_shards_on_4_physical_databases_kept_in_the_catalog()
     {
         Assert.Equal(64, Map.LogicalShardCount);
         Assert.Equal(["shard0", "shard1", "shard2", "shard3"], Map.PhysicalDatabases);
-        Assert.True(File.Exists(Path.Combine(app.DataDirectory, ShardMapFile.FileName)));
+        var (stored, moves) = await app.Service<ShardMapStore>().ReadAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(Map.Assignments, stored.Assignments);
+        Assert.Empty(moves);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ScaleShop.Cli.Hosting;
 using ScaleShop.Data;
 using ScaleShop.Data.Migrations;
 using ScaleShop.Data.Seeding;
@@ -22,7 +23,7 @@ public static class SeedCommand
         var products = new Option<long>("--products") { Description = "Products in the catalog (existing ones are kept).", DefaultValueFactory = _ => 10_000 };
         var categories = new Option<int>("--categories") { Description = $"Categories (1 to {CatalogGenerator.MaxCategories}).", DefaultValueFactory = _ => 50 };
         var users = new Option<long>("--users") { Description = "Seeded users user0..userN-1@seed.scaleshop.test, password '" + SeedAccounts.Password + "'.", DefaultValueFactory = _ => 1_000 };
-        var dataDirectory = new Option<string?>("--data-dir") { Description = "Data folder (default: Storage:DataDirectory from configuration, else ./data)." };
+        var dataDirectory = DataServices.DataDirectoryOption();
 
         var command = new Command("seed", "Generate a realistic catalog and user population across every shard.") { products, categories, users, dataDirectory };
         products.Validators.Add(result =>
@@ -52,21 +53,10 @@ public static class SeedCommand
 
     private static async Task<int> RunAsync(long products, int categories, long users, string? dataDirectory, CancellationToken cancellationToken)
     {
-        var settings = new Dictionary<string, string?>();
-        if (dataDirectory is not null)
-        {
-            settings["Storage:DataDirectory"] = dataDirectory;
-        }
-
-        var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection()
-            .AddLogging(logging => logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning))
-            .AddScaleShopData(configuration)
-            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
-        await using var _ = services;
+        await using var services = DataServices.Build(dataDirectory);
 
         var router = services.GetRequiredService<IDatabaseRouter>();
-        services.GetRequiredService<DatabaseMigrator>().MigrateAll();
+        await services.GetRequiredService<DatabaseMigrator>().MigrateAllAsync(cancellationToken);
         var seeder = services.GetRequiredService<Seeder>();
         AnsiConsole.MarkupLine($"Seeding [bold]{products:N0}[/] products in {categories} categories and [bold]{users:N0}[/] users over " +
             $"{router.ShardMap.LogicalShardCount} logical shards on {router.ShardMap.PhysicalDatabases.Count} physical databases.");

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using ScaleShop.Data.Postgres;
+using ScaleShop.Data.Sharding;
 using ScaleShop.Data.Sqlite;
 
 namespace ScaleShop.Data.Migrations;
@@ -16,55 +17,84 @@ namespace ScaleShop.Data.Migrations;
 /// scripts embedded in this assembly, one folder per provider and database kind, a journal table per
 /// database, each script in its own transaction. Running it again applies nothing. Scripts are also
 /// written to be re-runnable (IF NOT EXISTS), and on PostgreSQL an advisory lock makes instances that start
-/// together migrate one at a time.
+/// together migrate one at a time. The shard map lives in the catalog, so the catalog goes first.
 /// </summary>
-public sealed class DatabaseMigrator(IDatabaseRouter router, IOptions<StorageOptions> storage, ILogger<DatabaseMigrator> logger)
+public sealed class DatabaseMigrator(IDatabaseRouter router, ShardMapStore shardMaps, IOptions<StorageOptions> storage, ILogger<DatabaseMigrator> logger)
 {
     private const long MigrationLockKey = 0x5CA1_E540_0001;
 
-    public void MigrateAll()
+    /// <summary>The catalog first (it holds the shard map), then the map is loaded, then every physical shard it names.</summary>
+    public async Task MigrateAllAsync(CancellationToken cancellationToken = default)
+    {
+        MigrateCatalog();
+        var map = await shardMaps.LoadOrCreateAsync(cancellationToken);
+        foreach (var physical in map.PhysicalDatabases)
+        {
+            MigrateShard(physical);
+        }
+    }
+
+    public void MigrateCatalog()
     {
         switch (router)
         {
             case SqliteDatabaseRouter sqlite:
-                foreach (var (name, connectionString) in sqlite.AllDatabases)
-                {
-                    EnableWriteAheadLog(connectionString);
-                    Migrate(name, DeployChanges.To.SqliteDatabase(connectionString), Scripts("Sqlite", name == SqliteDatabaseRouter.CatalogDatabaseName));
-                }
-
+                MigrateSqlite(SqliteDatabaseRouter.CatalogDatabaseName, sqlite.CatalogConnectionString, catalog: true);
                 break;
             case PostgresDatabaseRouter postgres:
-                foreach (var (name, connectionString) in postgres.AllDatabases)
-                {
-                    if (storage.Value.Postgres.CreateMissingDatabases)
-                    {
-                        CreateDatabaseIfMissing(connectionString);
-                    }
-
-                    // An unpooled session: a pooled one would keep the advisory lock after Dispose
-                    // (Npgsql resets a returned session lazily), blocking the next instance to start.
-                    using var lockConnection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-                    lockConnection.Open();
-                    using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", lockConnection))
-                    {
-                        take.ExecuteNonQuery();
-                    }
-
-                    try
-                    {
-                        Migrate(name, DeployChanges.To.PostgresqlDatabase(connectionString), Scripts("Postgres", name == PostgresDatabaseRouter.CatalogDatabaseName));
-                    }
-                    finally
-                    {
-                        using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", lockConnection);
-                        release.ExecuteNonQuery();
-                    }
-                }
-
+                MigratePostgres(PostgresDatabaseRouter.CatalogDatabaseName, postgres.PrimaryConnectionString(PostgresDatabaseRouter.CatalogDatabaseName), catalog: true);
                 break;
             default:
                 throw new NotSupportedException($"No migrations for {router.GetType().Name}.");
+        }
+    }
+
+    /// <summary>Brings one physical user database to the current schema (also a new one, before a shard is moved onto it).</summary>
+    public void MigrateShard(string physicalDatabase)
+    {
+        switch (router)
+        {
+            case SqliteDatabaseRouter sqlite:
+                MigrateSqlite(physicalDatabase, sqlite.ShardConnectionString(physicalDatabase), catalog: false);
+                break;
+            case PostgresDatabaseRouter postgres:
+                MigratePostgres(physicalDatabase, postgres.PrimaryConnectionString(physicalDatabase), catalog: false);
+                break;
+            default:
+                throw new NotSupportedException($"No migrations for {router.GetType().Name}.");
+        }
+    }
+
+    private void MigrateSqlite(string name, string connectionString, bool catalog)
+    {
+        EnableWriteAheadLog(connectionString);
+        Migrate(name, DeployChanges.To.SqliteDatabase(connectionString), Scripts("Sqlite", catalog));
+    }
+
+    private void MigratePostgres(string name, string connectionString, bool catalog)
+    {
+        if (storage.Value.Postgres.CreateMissingDatabases)
+        {
+            CreateDatabaseIfMissing(connectionString);
+        }
+
+        // An unpooled session: a pooled one would keep the advisory lock after Dispose
+        // (Npgsql resets a returned session lazily), blocking the next instance to start.
+        using var lockConnection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        lockConnection.Open();
+        using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", lockConnection))
+        {
+            take.ExecuteNonQuery();
+        }
+
+        try
+        {
+            Migrate(name, DeployChanges.To.PostgresqlDatabase(connectionString), Scripts("Postgres", catalog));
+        }
+        finally
+        {
+            using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", lockConnection);
+            release.ExecuteNonQuery();
         }
     }
 

@@ -21,22 +21,30 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
     private readonly FrozenDictionary<string, Endpoints> _databases;
     private readonly bool _readFromReplicas;
     private readonly long _maxReplicaLagBytes;
+    private readonly ShardingOptions _sharding;
     private readonly DataMetrics _metrics;
+    private readonly TimeProvider _time;
 
-    public PostgresDatabaseRouter(IOptions<StorageOptions> options, DataMetrics metrics)
+    public PostgresDatabaseRouter(IOptions<StorageOptions> options, ShardRouting routing, DataMetrics metrics, TimeProvider time)
     {
         var storage = options.Value;
         var postgres = storage.Postgres;
+        Routing = routing;
         _metrics = metrics;
+        _time = time;
+        _sharding = storage.Sharding;
         _readFromReplicas = postgres.ReadFromReplicas;
         _maxReplicaLagBytes = postgres.MaxReplicaLagBytes;
-        ShardMap = ShardMapFile.LoadOrCreate(Path.GetFullPath(storage.DataDirectory), storage.LogicalShards, storage.PhysicalShards);
 
-        var missing = ShardMap.PhysicalDatabases.Where(name => !postgres.Shards.TryGetValue(name, out var shard) || string.IsNullOrWhiteSpace(shard.Primary))
-            .Select(name => $"Storage:Postgres:Shards:{name}:Primary").ToList();
+        var missing = postgres.Shards.Where(p => string.IsNullOrWhiteSpace(p.Value.Primary)).Select(p => $"Storage:Postgres:Shards:{p.Key}:Primary").ToList();
         if (string.IsNullOrWhiteSpace(postgres.Catalog.Primary))
         {
             missing.Insert(0, "Storage:Postgres:Catalog:Primary");
+        }
+
+        if (postgres.Shards.Count == 0)
+        {
+            missing.Add("Storage:Postgres:Shards (at least one physical shard)");
         }
 
         if (missing.Count > 0)
@@ -44,12 +52,9 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
             throw new OptionsValidationException(nameof(StorageOptions), typeof(StorageOptions), missing.Select(key => $"{key} is required with the Postgres provider."));
         }
 
-        var databases = new Dictionary<string, PostgresDatabaseOptions>(StringComparer.Ordinal) { [CatalogDatabaseName] = postgres.Catalog };
-        foreach (var name in ShardMap.PhysicalDatabases)
-        {
-            databases[name] = postgres.Shards[name];
-        }
-
+        // Every configured database gets its pools now, not only those the current map uses: a move may
+        // route a logical shard to any of them while this instance runs.
+        var databases = new Dictionary<string, PostgresDatabaseOptions>(postgres.Shards, StringComparer.Ordinal) { [CatalogDatabaseName] = postgres.Catalog };
         _databases = databases.ToFrozenDictionary(
             p => p.Key,
             p => new Endpoints(p.Value.Primary!, Build(p.Value.Primary!, postgres.MaxPoolSize), p.Value.Replicas.Select(r => new Replica(Build(r, postgres.MaxPoolSize))).ToArray()),
@@ -58,28 +63,75 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
             r.Healthy ? r.LagBytes : -1, new KeyValuePair<string, object?>("db.name", d.Key), new KeyValuePair<string, object?>("db.replica", i)))));
     }
 
-    public ShardMap ShardMap { get; }
+    public ShardRouting Routing { get; }
 
     public string Provider => StorageOptions.PostgresProvider;
 
     public ISqlDialect Dialect { get; } = new PostgresDialect();
 
-    /// <summary>Every database's name and primary connection string, catalog first (for migrations).</summary>
-    public IEnumerable<(string Name, string ConnectionString)> AllDatabases =>
-        _databases.OrderBy(p => p.Key == CatalogDatabaseName ? "" : p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value.PrimaryConnectionString));
+    public string PrimaryConnectionString(string database) =>
+        _databases.TryGetValue(database, out var endpoints)
+            ? endpoints.PrimaryConnectionString
+            : throw new ArgumentException($"No database named '{database}' is configured (Storage:Postgres:Shards:{database}).", nameof(database));
+
+    public bool IsConfigured(string physicalDatabase) => physicalDatabase != CatalogDatabaseName && _databases.ContainsKey(physicalDatabase);
 
     public ValueTask<DbConnection> OpenCatalogAsync(DataIntent intent, CancellationToken cancellationToken) =>
         OpenAsync(CatalogDatabaseName, intent, cancellationToken);
 
     public ValueTask<DbConnection> OpenShardAsync(int logicalShard, DataIntent intent, CancellationToken cancellationToken) =>
-        OpenAsync(ShardMap.PhysicalDatabaseOf(logicalShard), intent, cancellationToken);
+        OpenAsync(Routing.Map.PhysicalDatabaseOf(logicalShard), intent, cancellationToken);
+
+    public Task<T> WriteToShardAsync<T>(int logicalShard, Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        ShardWrites.RunAsync(this, logicalShard, _sharding, _time, _metrics, work, cancellationToken);
 
     public ValueTask<DbConnection> OpenPhysicalShardAsync(string physicalDatabase, DataIntent intent, CancellationToken cancellationToken) =>
-        _databases.ContainsKey(physicalDatabase) && physicalDatabase != CatalogDatabaseName
+        IsConfigured(physicalDatabase)
             ? OpenAsync(physicalDatabase, intent, cancellationToken)
             : throw new ArgumentException($"No physical database named '{physicalDatabase}'.", nameof(physicalDatabase));
 
     public DbTransaction BeginWriteTransaction(DbConnection connection) => ((NpgsqlConnection)connection).BeginTransaction();
+
+    public DbTransaction BeginSnapshotTransaction(DbConnection connection) => ((NpgsqlConnection)connection).BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+
+    /// <summary>
+    /// A transaction gets its id at its first write. Every session of this database that holds one now is
+    /// waited for; one that writes later gets a newer id and, because the fence trigger runs after the row
+    /// is written with a fresh snapshot, sees whatever fence was committed before this call.
+    /// </summary>
+    public async Task WaitForWritesInFlightAsync(string physicalDatabase, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        const string InFlight = """
+            SELECT pid::bigint, backend_xid::text FROM pg_stat_activity
+            WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+            """;
+        await using var connection = await _databases[physicalDatabase].Primary.OpenConnectionAsync(cancellationToken);
+        var waitingFor = await ReadInFlightAsync(connection, InFlight, cancellationToken);
+        var deadline = _time.GetUtcNow() + timeout;
+        while (waitingFor.Count > 0)
+        {
+            if (_time.GetUtcNow() > deadline)
+            {
+                throw new TimeoutException($"{waitingFor.Count} transactions on '{physicalDatabase}' were still open after {timeout.TotalSeconds:F0} s.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken);
+            waitingFor.IntersectWith(await ReadInFlightAsync(connection, InFlight, cancellationToken));
+        }
+    }
+
+    private static async Task<HashSet<(long Pid, string Xid)>> ReadInFlightAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        var sessions = new HashSet<(long, string)>();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            sessions.Add((reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return sessions;
+    }
 
     public async Task<IReadOnlyDictionary<string, ulong>> CurrentPositionsAsync(IReadOnlyCollection<string> databases, CancellationToken cancellationToken)
     {
@@ -267,4 +319,9 @@ public sealed class PostgresDialect : ISqlDialect
     public string LockRows => "FOR UPDATE";
 
     public string LockRowsSkipLocked => "FOR UPDATE SKIP LOCKED";
+
+    /// <summary>The shard fence trigger raises this SQLSTATE (class SS: ScaleShop's own).</summary>
+    public const string FenceSqlState = "SSF01";
+
+    public bool IsShardFenced(Exception exception) => exception is PostgresException { SqlState: FenceSqlState };
 }

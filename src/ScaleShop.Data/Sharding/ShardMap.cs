@@ -60,6 +60,24 @@ public sealed record ShardMap
         return PhysicalDatabases[Assignments[logicalShard]];
     }
 
+    /// <summary>The next version, with <paramref name="logicalShard"/> on <paramref name="physicalDatabase"/> (added to the list if new).</summary>
+    public ShardMap WithAssignment(int logicalShard, string physicalDatabase)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(logicalShard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(logicalShard, LogicalShardCount);
+        var names = PhysicalDatabases.ToList();
+        var index = names.IndexOf(physicalDatabase);
+        if (index < 0)
+        {
+            names.Add(physicalDatabase);
+            index = names.Count - 1;
+        }
+
+        var assignments = Assignments.ToArray();
+        assignments[logicalShard] = index;
+        return new ShardMap(Version + 1, names, assignments);
+    }
+
     /// <summary>Logical shards in contiguous ranges over the physical databases (0–15 → shard0, ...).</summary>
     public static ShardMap CreateDefault(int logicalShards, int physicalDatabases)
     {

@@ -1,5 +1,7 @@
-using System.Collections.Frozen;
+using System.Collections.Concurrent;
+using System.Data;
 using System.Data.Common;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using ScaleShop.Data.Sharding;
@@ -17,51 +19,67 @@ namespace ScaleShop.Data.Sqlite;
 /// is free. Other processes on the same files still meet the busy path, which is what it is for.
 /// </para>
 /// </summary>
-public sealed class SqliteDatabaseRouter : IDatabaseRouter
+public sealed partial class SqliteDatabaseRouter : IDatabaseRouter
 {
     public const string CatalogDatabaseName = "catalog";
 
+    private readonly string _directory;
+    private readonly SqliteStorageOptions _sqlite;
+    private readonly ShardingOptions _sharding;
     private readonly string _catalogConnectionString;
-    private readonly FrozenDictionary<string, string> _shardConnectionStrings;
-    private readonly FrozenDictionary<string, SemaphoreSlim> _writeGates;
+    private readonly ConcurrentDictionary<string, string> _shardConnectionStrings = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _writeGates = new(StringComparer.Ordinal);
     private readonly TimeSpan _writeGateTimeout;
     private readonly string _connectionPragmas;
     private readonly DataMetrics _metrics;
+    private readonly TimeProvider _time;
 
-    public SqliteDatabaseRouter(IOptions<StorageOptions> options, DataMetrics metrics)
+    public SqliteDatabaseRouter(IOptions<StorageOptions> options, ShardRouting routing, DataMetrics metrics, TimeProvider time)
     {
         var storage = options.Value;
+        Routing = routing;
         _metrics = metrics;
-        var directory = Path.GetFullPath(storage.DataDirectory);
-        ShardMap = ShardMapFile.LoadOrCreate(directory, storage.LogicalShards, storage.PhysicalShards);
-        _catalogConnectionString = ConnectionString(directory, CatalogDatabaseName, storage.Sqlite);
-        _shardConnectionStrings = ShardMap.PhysicalDatabases.ToFrozenDictionary(
-            name => name, name => ConnectionString(directory, name, storage.Sqlite), StringComparer.Ordinal);
-        _writeGates = ShardMap.PhysicalDatabases.Append(CatalogDatabaseName)
-            .ToFrozenDictionary(name => name, _ => new SemaphoreSlim(1, 1), StringComparer.Ordinal);
+        _time = time;
+        _sqlite = storage.Sqlite;
+        _sharding = storage.Sharding;
+        _directory = Path.GetFullPath(storage.DataDirectory);
+        Directory.CreateDirectory(_directory);
+        _catalogConnectionString = ConnectionString(_directory, CatalogDatabaseName, storage.Sqlite);
         _writeGateTimeout = TimeSpan.FromSeconds(storage.Sqlite.BusyTimeoutSeconds);
         _connectionPragmas = $"PRAGMA synchronous={storage.Sqlite.Synchronous.ToUpperInvariant()}; PRAGMA cache_size=-{storage.Sqlite.CacheSizeKiB};";
     }
 
-    public ShardMap ShardMap { get; }
+    public ShardRouting Routing { get; }
 
     public string Provider => StorageOptions.SqliteProvider;
 
     public ISqlDialect Dialect { get; } = new SqliteDialect();
 
-    public IEnumerable<(string Name, string ConnectionString)> AllDatabases =>
-        _shardConnectionStrings.Select(p => (p.Key, p.Value)).Prepend((CatalogDatabaseName, _catalogConnectionString));
+    public string CatalogConnectionString => _catalogConnectionString;
+
+    /// <summary>The file of a physical shard (created on first open): any name the shard map gives.</summary>
+    public string ShardConnectionString(string physicalDatabase) =>
+        _shardConnectionStrings.GetOrAdd(physicalDatabase, name => PhysicalNamePattern().IsMatch(name) && name != CatalogDatabaseName
+            ? ConnectionString(_directory, name, _sqlite)
+            : throw new ArgumentException($"'{name}' is not a valid physical database name (lower-case letters, digits, '_').", nameof(physicalDatabase)));
 
     public ValueTask<DbConnection> OpenCatalogAsync(DataIntent intent, CancellationToken cancellationToken) =>
         OpenAsync(CatalogDatabaseName, _catalogConnectionString, intent, cancellationToken);
 
     public ValueTask<DbConnection> OpenShardAsync(int logicalShard, DataIntent intent, CancellationToken cancellationToken) =>
-        OpenPhysicalShardAsync(ShardMap.PhysicalDatabaseOf(logicalShard), intent, cancellationToken);
+        OpenPhysicalShardAsync(Routing.Map.PhysicalDatabaseOf(logicalShard), intent, cancellationToken);
+
+    public Task<T> WriteToShardAsync<T>(int logicalShard, Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        ShardWrites.RunAsync(this, logicalShard, _sharding, _time, _metrics, work, cancellationToken);
 
     public ValueTask<DbConnection> OpenPhysicalShardAsync(string physicalDatabase, DataIntent intent, CancellationToken cancellationToken) =>
-        _shardConnectionStrings.TryGetValue(physicalDatabase, out var connectionString)
-            ? OpenAsync(physicalDatabase, connectionString, intent, cancellationToken)
-            : throw new ArgumentException($"No physical database named '{physicalDatabase}'.", nameof(physicalDatabase));
+        OpenAsync(physicalDatabase, ShardConnectionString(physicalDatabase), intent, cancellationToken);
+
+    public DbTransaction BeginSnapshotTransaction(DbConnection connection) =>
+        ((SqliteConnection)connection).BeginTransaction(IsolationLevel.Serializable, deferred: true);
+
+    // One writer per file: once a write of ours has committed, no other write transaction can be open there.
+    public Task WaitForWritesInFlightAsync(string physicalDatabase, TimeSpan timeout, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task<IReadOnlyDictionary<string, ulong>> CurrentPositionsAsync(IReadOnlyCollection<string> databases, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<string, ulong>>(new Dictionary<string, ulong>());
@@ -81,7 +99,7 @@ public sealed class SqliteDatabaseRouter : IDatabaseRouter
             ReadConsistency.Current?.MarkWritten(name);
         }
 
-        var gate = intent == DataIntent.Write ? _writeGates[name] : null;
+        var gate = intent == DataIntent.Write ? _writeGates.GetOrAdd(name, _ => new SemaphoreSlim(1, 1)) : null;
         if (gate is not null && !await gate.WaitAsync(_writeGateTimeout, cancellationToken))
         {
             throw new TimeoutException($"Waited {_writeGateTimeout.TotalSeconds:F0} s for the write lock of database '{name}'.");
@@ -115,6 +133,9 @@ public sealed class SqliteDatabaseRouter : IDatabaseRouter
         }
     }
 
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,62}$")]
+    private static partial Regex PhysicalNamePattern();
+
     private static string ConnectionString(string directory, string name, SqliteStorageOptions options) =>
         new SqliteConnectionStringBuilder
         {
@@ -137,4 +158,10 @@ public sealed class SqliteDialect : ISqlDialect
     public string LockRows => "";
 
     public string LockRowsSkipLocked => "";
+
+    /// <summary>The shard fence triggers end with <c>RAISE(ABORT, 'SCALESHOP_SHARD_FENCED ...')</c>.</summary>
+    public bool IsShardFenced(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 19 } sqlite && sqlite.Message.Contains(FenceMessage, StringComparison.Ordinal);
+
+    public const string FenceMessage = "SCALESHOP_SHARD_FENCED";
 }

@@ -23,38 +23,40 @@ public sealed class AccountStore(IDatabaseRouter databases, ShardedIdGenerator i
     {
         var normalized = ShardKeys.NormalizeEmail(email);
         var shard = ShardKeys.LogicalShardForEmail(normalized, databases.ShardMap.LogicalShardCount);
-        await using var connection = await databases.OpenShardAsync(shard, DataIntent.Write, cancellationToken);
-        for (var attempt = 0; ; attempt++)
+        return await databases.WriteToShardAsync(shard, async (connection, cancellationToken) =>
         {
-            var account = new Account(ids.Next(shard), email.Trim(), displayName, passwordHash, isAdmin);
-            await using var transaction = databases.BeginWriteTransaction(connection);
-            try
+            for (var attempt = 0; ; attempt++)
             {
-                var indexed = await connection.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO email_index (normalized_email, user_id) VALUES (@normalized, @id) ON CONFLICT DO NOTHING",
-                    new { normalized, id = account.Id.Value }, transaction, cancellationToken: cancellationToken));
-                if (indexed == 0)
+                var account = new Account(ids.Next(shard), email.Trim(), displayName, passwordHash, isAdmin);
+                await using var transaction = databases.BeginWriteTransaction(connection);
+                try
                 {
-                    await transaction.RollbackAsync(cancellationToken);
-                    return null;
-                }
+                    var indexed = await connection.ExecuteAsync(new CommandDefinition(
+                        "INSERT INTO email_index (normalized_email, user_id) VALUES (@normalized, @id) ON CONFLICT DO NOTHING",
+                        new { normalized, id = account.Id.Value }, transaction, cancellationToken: cancellationToken));
+                    if (indexed == 0)
+                    {
+                        await transaction.RollbackAsync(cancellationToken);
+                        return null;
+                    }
 
-                await connection.ExecuteAsync(new CommandDefinition(
-                    """
-                    INSERT INTO accounts (id, email, display_name, password_hash, is_admin, created_at)
-                    VALUES (@id, @email, @displayName, @passwordHash, @isAdmin, @createdAt)
-                    """,
-                    new { id = account.Id.Value, email = account.Email, displayName, passwordHash, isAdmin = isAdmin ? 1L : 0L, createdAt = time.GetUtcNow().ToUnixTimeMilliseconds() },
-                    transaction, cancellationToken: cancellationToken));
-                await transaction.CommitAsync(cancellationToken);
-                return account;
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        """
+                        INSERT INTO accounts (id, email, display_name, password_hash, is_admin, created_at)
+                        VALUES (@id, @email, @displayName, @passwordHash, @isAdmin, @createdAt)
+                        """,
+                        new { id = account.Id.Value, email = account.Email, displayName, passwordHash, isAdmin = isAdmin ? 1L : 0L, createdAt = time.GetUtcNow().ToUnixTimeMilliseconds() },
+                        transaction, cancellationToken: cancellationToken));
+                    await transaction.CommitAsync(cancellationToken);
+                    return account;
+                }
+                catch (Exception exception) when (databases.Dialect.IsUniqueViolation(exception) && attempt < MaxIdCollisionRetries)
+                {
+                    // Another instance issued the same id in the same millisecond: take a new one.
+                    await transaction.RollbackAsync(cancellationToken);
+                }
             }
-            catch (Exception exception) when (databases.Dialect.IsUniqueViolation(exception) && attempt < MaxIdCollisionRetries)
-            {
-                // Another instance issued the same id in the same millisecond: take a new one.
-                await transaction.RollbackAsync(cancellationToken);
-            }
-        }
+        }, cancellationToken);
     }
 
     public async Task<Account?> FindByEmailAsync(string email, CancellationToken cancellationToken)
@@ -73,10 +75,9 @@ public sealed class AccountStore(IDatabaseRouter databases, ShardedIdGenerator i
 
     public async Task UpdateCredentialsAsync(ShardedId id, string passwordHash, bool isAdmin, CancellationToken cancellationToken)
     {
-        await using var connection = await databases.OpenShardAsync(id.LogicalShard, DataIntent.Write, cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await databases.WriteToShardAsync(id.LogicalShard, (connection, cancellationToken) => connection.ExecuteAsync(new CommandDefinition(
             "UPDATE accounts SET password_hash = @passwordHash, is_admin = @isAdmin WHERE id = @id",
-            new { id = id.Value, passwordHash, isAdmin = isAdmin ? 1L : 0L }, cancellationToken: cancellationToken));
+            new { id = id.Value, passwordHash, isAdmin = isAdmin ? 1L : 0L }, cancellationToken: cancellationToken)), cancellationToken);
     }
 
     private sealed record AccountRow(long Id, string Email, string DisplayName, string PasswordHash, long IsAdmin)

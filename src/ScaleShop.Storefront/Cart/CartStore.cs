@@ -22,9 +22,8 @@ public sealed class CartStore(IDatabaseRouter databases, TimeProvider time)
     /// <summary>Sets a line's quantity; false when it is a new line and the cart already has <paramref name="maxLines"/>.</summary>
     public async Task<bool> SetQuantityAsync(ShardedId userId, long productId, int quantity, int maxLines, CancellationToken cancellationToken)
     {
-        await using var connection = await databases.OpenShardAsync(userId.LogicalShard, DataIntent.Write, cancellationToken);
         // The line-count guard sits in the statement itself, so two concurrent adds cannot both pass it.
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
+        var changed = await databases.WriteToShardAsync(userId.LogicalShard, (connection, cancellationToken) => connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO cart_items (user_id, product_id, quantity, updated_at)
             SELECT @userId, @productId, @quantity, @now
@@ -32,16 +31,15 @@ public sealed class CartStore(IDatabaseRouter databases, TimeProvider time)
                OR (SELECT count(*) FROM cart_items WHERE user_id = @userId) < @maxLines
             ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = excluded.quantity, updated_at = cart_items.updated_at
             """,
-            new { userId = userId.Value, productId, quantity, maxLines, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+            new { userId = userId.Value, productId, quantity, maxLines, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)), cancellationToken);
         return changed > 0;
     }
 
     public async Task RemoveAsync(ShardedId userId, long productId, CancellationToken cancellationToken)
     {
-        await using var connection = await databases.OpenShardAsync(userId.LogicalShard, DataIntent.Write, cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await databases.WriteToShardAsync(userId.LogicalShard, (connection, cancellationToken) => connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM cart_items WHERE user_id = @userId AND product_id = @productId",
-            new { userId = userId.Value, productId }, cancellationToken: cancellationToken));
+            new { userId = userId.Value, productId }, cancellationToken: cancellationToken)), cancellationToken);
     }
 
     private sealed record LineRow(long ProductId, long Quantity);

@@ -15,7 +15,7 @@ public sealed class StartupInitializer(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        migrator.MigrateAll();
+        await migrator.MigrateAllAsync(cancellationToken);
 
         var seeding = seed.Value;
         if (seeding.OnFirstStart && await seeder.CountProductsAsync(cancellationToken) == 0)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using ScaleShop.Data;
 using ScaleShop.Storefront.Common;
+using ScaleShop.Storefront.Common.Http;
 
 namespace ScaleShop.Storefront.Hosting;
 
@@ -20,6 +21,7 @@ public static class StorefrontHostingExtensions
         // so every instance can read what another wrote. Production keeps them in the key store of its platform.
         var dataDirectory = builder.Configuration[$"{StorageOptions.SectionName}:{nameof(StorageOptions.DataDirectory)}"] ?? new StorageOptions().DataDirectory;
         services.AddDataProtection().SetApplicationName("ScaleShop").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDirectory), "keys")));
+        services.AddExceptionHandler<ShardPausedProblemHandler>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("databases");
         services.AddHostedService<StartupInitializer>();
         services.AddHostedService<StartupBanner>();

@@ -26,28 +26,30 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
     /// <summary>Claims the key for this request; returns null when claimed, or the claim that already holds it.</summary>
     public async Task<IdempotencyClaim?> TryClaimAsync(ShardedId userId, string key, string requestHash, string claimToken, DateTimeOffset lockedUntil, CancellationToken cancellationToken)
     {
-        await using var connection = await databases.OpenShardAsync(userId.LogicalShard, DataIntent.Write, cancellationToken);
-        while (true)
+        return await databases.WriteToShardAsync(userId.LogicalShard, async (connection, cancellationToken) =>
         {
-            var inserted = await connection.ExecuteAsync(new CommandDefinition(
-                """
-                INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, claim_token, status, locked_until, created_at)
-                VALUES (@userId, @key, @requestHash, @claimToken, 'in_progress', @lockedUntil, @now)
-                ON CONFLICT DO NOTHING
-                """,
-                new { userId = userId.Value, key, requestHash, claimToken, lockedUntil = lockedUntil.ToUnixTimeMilliseconds(), now = time.GetUtcNow().ToUnixTimeMilliseconds() },
-                cancellationToken: cancellationToken));
-            if (inserted == 1)
+            while (true)
             {
-                return null;
-            }
+                var inserted = await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, claim_token, status, locked_until, created_at)
+                    VALUES (@userId, @key, @requestHash, @claimToken, 'in_progress', @lockedUntil, @now)
+                    ON CONFLICT DO NOTHING
+                    """,
+                    new { userId = userId.Value, key, requestHash, claimToken, lockedUntil = lockedUntil.ToUnixTimeMilliseconds(), now = time.GetUtcNow().ToUnixTimeMilliseconds() },
+                    cancellationToken: cancellationToken));
+                if (inserted == 1)
+                {
+                    return null;
+                }
 
-            // The holder may release the key between our insert and this read; then try the insert again.
-            if (await GetClaimAsync(connection, userId, key, cancellationToken) is { } existing)
-            {
-                return existing;
+                // The holder may release the key between our insert and this read; then try the insert again.
+                if (await GetClaimAsync(connection, userId, key, cancellationToken) is { } existing)
+                {
+                    return existing;
+                }
             }
-        }
+        }, cancellationToken);
     }
 
     public async Task<IdempotencyClaim?> GetClaimAsync(ShardedId userId, string key, CancellationToken cancellationToken)
@@ -59,14 +61,13 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
     /// <summary>Takes over a claim whose owner's lease ran out (the owner died or stalled).</summary>
     public async Task<bool> TryTakeOverAsync(ShardedId userId, string key, string expiredToken, string claimToken, DateTimeOffset lockedUntil, CancellationToken cancellationToken)
     {
-        await using var connection = await databases.OpenShardAsync(userId.LogicalShard, DataIntent.Write, cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
+        return await databases.WriteToShardAsync(userId.LogicalShard, async (connection, cancellationToken) => await connection.ExecuteAsync(new CommandDefinition(
             """
             UPDATE idempotency_keys SET claim_token = @claimToken, locked_until = @lockedUntil
             WHERE user_id = @userId AND idempotency_key = @key AND claim_token = @expiredToken AND status = 'in_progress' AND locked_until < @now
             """,
             new { userId = userId.Value, key, expiredToken, claimToken, lockedUntil = lockedUntil.ToUnixTimeMilliseconds(), now = time.GetUtcNow().ToUnixTimeMilliseconds() },
-            cancellationToken: cancellationToken)) == 1;
+            cancellationToken: cancellationToken)) == 1, cancellationToken);
     }
 
     /// <summary>
@@ -75,14 +76,13 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
     /// </summary>
     public async Task<bool> ReleaseClaimAsync(ShardedId userId, string key, string claimToken, bool onlyIfLeaseExpired, CancellationToken cancellationToken)
     {
-        await using var connection = await databases.OpenShardAsync(userId.LogicalShard, DataIntent.Write, cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
+        return await databases.WriteToShardAsync(userId.LogicalShard, async (connection, cancellationToken) => await connection.ExecuteAsync(new CommandDefinition(
             $"""
             DELETE FROM idempotency_keys
             WHERE user_id = @userId AND idempotency_key = @key AND claim_token = @claimToken AND status = 'in_progress'
             {(onlyIfLeaseExpired ? "AND locked_until < @now" : "")}
             """,
-            new { userId = userId.Value, key, claimToken, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)) == 1;
+            new { userId = userId.Value, key, claimToken, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken)) == 1, cancellationToken);
     }
 
     /// <summary>
@@ -95,64 +95,88 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var totalCents = lines.Sum(l => l.UnitPriceCents * l.Quantity);
         var currency = lines[0].Currency;
-        await using var connection = await databases.OpenShardAsync(userId.LogicalShard, DataIntent.Write, cancellationToken);
-        for (var attempt = 0; ; attempt++)
+        return await databases.WriteToShardAsync(userId.LogicalShard, async (connection, cancellationToken) =>
         {
-            var orderId = ids.Next(userId.LogicalShard);
-            await using var transaction = databases.BeginWriteTransaction(connection);
-            try
+            for (var attempt = 0; ; attempt++)
             {
-                var completed = await connection.ExecuteAsync(new CommandDefinition(
-                    """
-                    UPDATE idempotency_keys SET status = 'completed', order_id = @orderId, response_status = 201
-                    WHERE user_id = @userId AND idempotency_key = @key AND claim_token = @claimToken AND status = 'in_progress'
-                    """,
-                    new { orderId = orderId.Value, userId = userId.Value, key, claimToken }, transaction, cancellationToken: cancellationToken));
-                if (completed == 0)
+                var orderId = ids.Next(userId.LogicalShard);
+                await using var transaction = databases.BeginWriteTransaction(connection);
+                try
+                {
+                    var completed = await connection.ExecuteAsync(new CommandDefinition(
+                        """
+                        UPDATE idempotency_keys SET status = 'completed', order_id = @orderId, response_status = 201
+                        WHERE user_id = @userId AND idempotency_key = @key AND claim_token = @claimToken AND status = 'in_progress'
+                        """,
+                        new { orderId = orderId.Value, userId = userId.Value, key, claimToken }, transaction, cancellationToken: cancellationToken));
+                    if (completed == 0)
+                    {
+                        await transaction.RollbackAsync(cancellationToken);
+                        return null;
+                    }
+
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        """
+                        INSERT INTO orders (id, user_id, status, total_cents, currency, idempotency_key, created_at)
+                        VALUES (@id, @userId, @status, @totalCents, @currency, @key, @now)
+                        """,
+                        new { id = orderId.Value, userId = userId.Value, status = OrderStatus.Confirmed, totalCents, currency, key, now },
+                        transaction, cancellationToken: cancellationToken));
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        """
+                        INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents)
+                        VALUES (@orderId, @ProductId, @Name, @Quantity, @UnitPriceCents)
+                        """,
+                        lines.Select(l => new { orderId = orderId.Value, l.ProductId, l.Name, l.Quantity, l.UnitPriceCents }),
+                        transaction, cancellationToken: cancellationToken));
+                    if (emptyCart)
+                    {
+                        await connection.ExecuteAsync(new CommandDefinition(
+                            $"DELETE FROM cart_items WHERE user_id = @userId AND product_id {databases.Dialect.InList("@productIds")}",
+                            new { userId = userId.Value, productIds = lines.Select(l => l.ProductId).ToArray() }, transaction, cancellationToken: cancellationToken));
+                    }
+
+                    await transaction.CommitAsync(cancellationToken);
+                    return OrderMapping.ToOrder(orderId.Value, OrderStatus.Confirmed, totalCents, currency, now,
+                        lines.Select(l => new OrderLine(l.ProductId, l.Name, l.Quantity, Money.FromCents(l.UnitPriceCents))));
+                }
+                catch (Exception exception) when (databases.Dialect.IsUniqueViolation(exception) && attempt < MaxIdCollisionRetries)
                 {
                     await transaction.RollbackAsync(cancellationToken);
-                    return null;
                 }
-
-                await connection.ExecuteAsync(new CommandDefinition(
-                    """
-                    INSERT INTO orders (id, user_id, status, total_cents, currency, idempotency_key, created_at)
-                    VALUES (@id, @userId, @status, @totalCents, @currency, @key, @now)
-                    """,
-                    new { id = orderId.Value, userId = userId.Value, status = OrderStatus.Confirmed, totalCents, currency, key, now },
-                    transaction, cancellationToken: cancellationToken));
-                await connection.ExecuteAsync(new CommandDefinition(
-                    """
-                    INSERT INTO order_items (order_id, product_id, product_name, quantity, unit_price_cents)
-                    VALUES (@orderId, @ProductId, @Name, @Quantity, @UnitPriceCents)
-                    """,
-                    lines.Select(l => new { orderId = orderId.Value, l.ProductId, l.Name, l.Quantity, l.UnitPriceCents }),
-                    transaction, cancellationToken: cancellationToken));
-                if (emptyCart)
-                {
-                    await connection.ExecuteAsync(new CommandDefinition(
-                        $"DELETE FROM cart_items WHERE user_id = @userId AND product_id {databases.Dialect.InList("@productIds")}",
-                        new { userId = userId.Value, productIds = lines.Select(l => l.ProductId).ToArray() }, transaction, cancellationToken: cancellationToken));
-                }
-
-                await transaction.CommitAsync(cancellationToken);
-                return OrderMapping.ToOrder(orderId.Value, OrderStatus.Confirmed, totalCents, currency, now,
-                    lines.Select(l => new OrderLine(l.ProductId, l.Name, l.Quantity, Money.FromCents(l.UnitPriceCents))));
             }
-            catch (Exception exception) when (databases.Dialect.IsUniqueViolation(exception) && attempt < MaxIdCollisionRetries)
-            {
-                await transaction.RollbackAsync(cancellationToken);
-            }
-        }
+        }, cancellationToken);
     }
 
-    /// <summary>Forgets completed keys created before <paramref name="createdBefore"/> on one physical database; returns how many.</summary>
+    /// <summary>
+    /// Forgets completed keys created before <paramref name="createdBefore"/> on one physical database; returns
+    /// how many. Only the logical shards the map places there: rows a move left behind (or is copying) are the
+    /// mover's, and a fenced shard would refuse the delete.
+    /// </summary>
     public async Task<int> PurgeCompletedKeysAsync(string physicalDatabase, DateTimeOffset createdBefore, CancellationToken cancellationToken)
     {
+        var map = databases.ShardMap;
+        var owned = Enumerable.Range(0, map.LogicalShardCount)
+            .Where(l => map.PhysicalDatabaseOf(l) == physicalDatabase && !databases.Routing.IsPaused(l)).Select(l => (long)l).ToArray();
+        if (owned.Length == 0)
+        {
+            return 0;
+        }
+
         await using var connection = await databases.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM idempotency_keys WHERE created_at < @cutoff AND status = 'completed'",
-            new { cutoff = createdBefore.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+        try
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                $"""
+                DELETE FROM idempotency_keys
+                WHERE created_at < @cutoff AND status = 'completed' AND ((user_id >> {ShardedId.SequenceBits}) & {ShardedId.MaxLogicalShards - 1}) {databases.Dialect.InList("@owned")}
+                """,
+                new { cutoff = createdBefore.ToUnixTimeMilliseconds(), owned }, cancellationToken: cancellationToken));
+        }
+        catch (Exception exception) when (databases.Dialect.IsShardFenced(exception))
+        {
+            return 0; // a move froze one of these shards a moment ago: the next sweep purges it wherever it lives
+        }
     }
 
     /// <summary>One of the user's orders; ownership is part of the query, so another user's id finds nothing.</summary>

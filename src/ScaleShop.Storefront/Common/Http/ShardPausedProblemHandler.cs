@@ -1,0 +1,38 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using ScaleShop.Data;
+using ScaleShop.Data.Sharding;
+
+namespace ScaleShop.Storefront.Common.Http;
+
+/// <summary>
+/// A write whose logical shard stayed paused by a move past the longest allowed pause: 503 with Retry-After.
+/// Nothing was written, so the client may repeat the request (a checkout with its Idempotency-Key).
+/// </summary>
+public sealed class ShardPausedProblemHandler(IProblemDetailsService problemDetails, IOptions<StorageOptions> storage) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not ShardWritesPausedException paused)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        var retryAfter = Math.Max(1, (int)Math.Ceiling(storage.Value.Sharding.MapPollInterval.TotalSeconds));
+        httpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Temporarily unavailable",
+                Detail = $"Your data is being moved between databases (logical shard {paused.LogicalShard}); retry the request shortly.",
+            },
+        });
+    }
+}

@@ -10,6 +10,7 @@
 #   deploy/local/topology.sh env      the settings that point the storefront at it (eval-able)
 #   deploy/local/topology.sh down     stop everything (data kept; add --purge to delete it)
 #   deploy/local/topology.sh drop-test-databases   drop what test fixtures left behind (databases t_*)
+#   deploy/local/topology.sh drop-databases PREFIX  drop the databases of one `env PREFIX` (benchmarks)
 #
 # State lives in $SCALESHOP_TOPOLOGY_DIR (default /var/tmp/scaleshop-topology). Password authentication
 # (scram-sha-256) for the role "scaleshop", loopback only.
@@ -154,10 +155,10 @@ down() {
   if [ "${1:-}" = "--purge" ]; then rm -rf "$STATE"; fi
 }
 
-drop_test_databases() {
+drop_databases() { # LIKE pattern of the database names
   local port db
   for port in "$PORT_A" "$PORT_B"; do
-    for db in $(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtA -c "SELECT datname FROM pg_database WHERE datname LIKE 't\_%'"); do
+    for db in $(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtA -c "SELECT datname FROM pg_database WHERE datname LIKE '$1'"); do
       PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtA -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || true
     done
   done
@@ -176,6 +177,9 @@ case "${1:-}" in
   down) down "${2:-}" ;;
   status) status ;;
   env) print_env "${2:-scaleshop}" ;;
-  drop-test-databases) drop_test_databases ;;
-  *) echo "usage: $0 up|down [--purge]|status|env [database-prefix]|drop-test-databases" >&2; exit 2 ;;
+  drop-test-databases) drop_databases 't\_%' ;;
+  drop-databases)
+    [[ "${2:-}" =~ ^[a-z][a-z0-9]*$ ]] || { echo "usage: $0 drop-databases <prefix> (lower-case letters and digits)" >&2; exit 2; }
+    drop_databases "${2}\_%" ;;
+  *) echo "usage: $0 up|down [--purge]|status|env [database-prefix]|drop-test-databases|drop-databases <prefix>" >&2; exit 2 ;;
 esac

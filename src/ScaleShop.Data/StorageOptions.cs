@@ -69,6 +69,13 @@ public sealed class PostgresStorageOptions
     [Range(0, long.MaxValue)]
     public long MaxReplicaLagBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// The bounded wait of read-your-writes: a read whose token no replica is known to have replayed asks the
+    /// least-lagging replica directly for up to this long before it goes to the primary. Zero: straight to the primary.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:05")]
+    public TimeSpan ReadYourWritesWait { get; set; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>How often each replica's replay position and health are read.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan ReplicaPollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
@@ -127,9 +134,9 @@ public sealed class ShardMoveOptions
     [Range(1, 10_000)]
     public int CopyBatchRows { get; set; } = 500;
 
-    /// <summary>Users re-copied per catch-up transaction.</summary>
+    /// <summary>Changed rows re-copied per catch-up transaction.</summary>
     [Range(1, 10_000)]
-    public int CatchUpBatchUsers { get; set; } = 200;
+    public int CatchUpBatchRows { get; set; } = 500;
 
     /// <summary>Catch-up rounds run before the write pause until one round finds fewer changes than this.</summary>
     [Range(0, 1_000_000)]

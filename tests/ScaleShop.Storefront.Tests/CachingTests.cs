@@ -5,7 +5,10 @@ using ScaleShop.Storefront.Caching;
 namespace ScaleShop.Storefront.Tests;
 
 /// <summary>Own app instance: counting database operations needs an app no other test class is using.</summary>
-public sealed class CachingApp : StorefrontApp;
+public sealed class CachingApp : StorefrontApp
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("Caching:StaleSetGuardDelay", "00:00:00.300")];
+}
 
 public sealed class CachingTests(CachingApp app) : IClassFixture<CachingApp>
 {
@@ -63,5 +66,44 @@ public sealed class CachingTests(CachingApp app) : IClassFixture<CachingApp>
 
         Assert.All(products, p => Assert.Equal(productId, p.Id));
         Assert.Equal(1, CatalogCount(operations));
+    }
+
+    [Fact]
+    public async Task A_stale_copy_written_after_an_admin_change_is_replaced_by_the_newer_version()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var client = app.Anonymous();
+        var productId = StorefrontApp.TakeProductId();
+        var catalog = app.Service<ScaleShop.Storefront.Catalog.CatalogService>();
+        var before = (await catalog.GetProductAsync(productId, ct))!;
+        using var admin = await app.AdminAsync();
+        await (await admin.PutAsJsonAsync($"/api/v1/admin/products/{productId}", new { name = "Renamed by admin" }, ct)).ReadAsync<ProductDto>();
+
+        // A load that read the product before the change finishes only now, and writes what it read.
+        await app.Service<ZiggyCreatures.Caching.Fusion.IFusionCache>().SetAsync<ScaleShop.Storefront.Catalog.Product?>($"product:{productId}", before, token: ct);
+        Assert.Equal(before.Name, (await client.GetProductAsync(productId)).Name); // the hazard is real: the cache now holds the old copy
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await client.GetProductAsync(productId)).Name != "Renamed by admin" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, ct);
+        }
+
+        Assert.Equal("Renamed by admin", (await client.GetProductAsync(productId)).Name);
+    }
+
+    [Fact]
+    public async Task A_load_never_replaces_a_higher_version_in_the_cache()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var productId = StorefrontApp.TakeProductId();
+        var catalog = app.Service<ScaleShop.Storefront.Catalog.CatalogService>();
+        var stored = (await catalog.GetProductAsync(productId, ct))!;
+        var newer = stored with { Name = "Cached by a later change", Version = stored.Version + 5 };
+        await app.Service<ZiggyCreatures.Caching.Fusion.IFusionCache>().SetAsync<ScaleShop.Storefront.Catalog.Product?>($"product:{productId}", newer, token: ct);
+
+        await catalog.ReassertProductAsync(productId, ct); // loads the (older) row from the primary
+
+        Assert.Equal(newer, await catalog.GetProductAsync(productId, ct));
     }
 }

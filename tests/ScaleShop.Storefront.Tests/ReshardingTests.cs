@@ -184,6 +184,51 @@ public sealed class ReshardingTests(ReshardingApp app) : IClassFixture<Reshardin
     }
 
     [Fact]
+    public async Task An_admin_moves_a_shard_through_the_api_and_follows_it_to_the_end()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const int logical = 60; // shard3
+        var (user, _, _) = await app.NewUserAsync();
+        using (user)
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await user.PostAsJsonAsync($"/api/v1/admin/shards/{logical}/move", new { target = "shard0" }, ct)).StatusCode);
+        }
+
+        using var admin = await app.AdminAsync();
+        await (await admin.PostAsJsonAsync($"/api/v1/admin/shards/{logical}/move", new { target = "Shard 0!" }, ct)).AssertFieldErrorAsync("target");
+        await (await admin.PostAsJsonAsync($"/api/v1/admin/shards/{logical}/move", new { target = "shard3" }, ct)).AssertFieldErrorAsync("target");
+        await (await admin.PostAsJsonAsync("/api/v1/admin/shards/4096/move", new { target = "shard0" }, ct)).AssertFieldErrorAsync("logicalShard");
+        var before = await (await admin.GetAsync("/api/v1/admin/shards", ct)).ReadAsync<ShardsDto>();
+
+        var started = await admin.PostAsJsonAsync($"/api/v1/admin/shards/{logical}/move", new { target = "shard0" }, ct);
+        var status = await started.ReadAsync<MoveDto>(HttpStatusCode.Accepted);
+        Assert.Equal("running", status.State);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (status.State == "running" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, ct);
+            status = await (await admin.GetAsync(started.Headers.Location, ct)).ReadAsync<MoveDto>();
+        }
+
+        Assert.True(status.State == "succeeded", $"The move ended {status.State}: {status.Error}");
+        Assert.Equal(before.Version + 1, status.ToVersion);
+        Assert.Contains(status.Steps, step => step.Text.Contains("published", StringComparison.Ordinal));
+        var after = await (await admin.GetAsync("/api/v1/admin/shards", ct)).ReadAsync<ShardsDto>();
+        Assert.Equal(before.Version + 1, after.Version);
+        Assert.Contains(logical, after.Layout.Single(l => l.PhysicalDatabase == "shard0").LogicalShards);
+        Assert.DoesNotContain(logical, after.Layout.Single(l => l.PhysicalDatabase == "shard3").LogicalShards);
+        await (await admin.GetAsync("/api/v1/admin/shards/61/move", ct)).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    private sealed record ShardsDto(int Version, List<LayoutDto> Layout);
+
+    private sealed record LayoutDto(string PhysicalDatabase, List<int> LogicalShards);
+
+    private sealed record MoveDto(int LogicalShard, string Target, string State, List<StepDto> Steps, int? ToVersion, double? WritePauseMs, string? Error);
+
+    private sealed record StepDto(DateTimeOffset At, string Text);
+
+    [Fact]
     public async Task Every_user_data_table_of_the_shard_schema_is_moved()
     {
         var sql = TestStorage.IsPostgres

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Frozen;
 using System.Data.Common;
 using Microsoft.Extensions.Options;
@@ -18,9 +19,13 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
 {
     public const string CatalogDatabaseName = "catalog";
 
+    // Between two asks of a catching-up replica: replay of a small commit takes about this long.
+    private static readonly TimeSpan ReplayPollDelay = TimeSpan.FromMilliseconds(1);
+
     private readonly FrozenDictionary<string, Endpoints> _databases;
     private readonly bool _readFromReplicas;
     private readonly long _maxReplicaLagBytes;
+    private readonly TimeSpan _readYourWritesWait;
     private readonly ShardingOptions _sharding;
     private readonly DataMetrics _metrics;
     private readonly TimeProvider _time;
@@ -35,6 +40,7 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         _sharding = storage.Sharding;
         _readFromReplicas = postgres.ReadFromReplicas;
         _maxReplicaLagBytes = postgres.MaxReplicaLagBytes;
+        _readYourWritesWait = postgres.ReadYourWritesWait;
 
         var missing = postgres.Shards.Where(p => string.IsNullOrWhiteSpace(p.Value.Primary)).Select(p => $"Storage:Postgres:Shards:{p.Key}:Primary").ToList();
         if (string.IsNullOrWhiteSpace(postgres.Catalog.Primary))
@@ -225,17 +231,27 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         {
             ReadConsistency.Current?.MarkWritten(name);
         }
-        else if (_readFromReplicas && endpoints.Replicas.Length > 0 && ChooseReplica(name, endpoints, intent) is { } replica)
+        else if (_readFromReplicas && endpoints.Replicas.Length > 0)
         {
-            try
+            var (replica, required) = ChooseReplica(name, endpoints, intent);
+            if (replica is not null)
             {
-                var connection = await replica.Source.OpenConnectionAsync(cancellationToken);
-                _metrics.OperationStarted(name, intent, DataMetrics.ReplicaRole);
-                return connection;
+                try
+                {
+                    var connection = await replica.Source.OpenConnectionAsync(cancellationToken);
+                    _metrics.OperationStarted(name, intent, DataMetrics.ReplicaRole);
+                    return connection;
+                }
+                catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+                {
+                    replica.MarkUnhealthy(); // out of rotation until the monitor sees it answer again
+                }
             }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            else if (required > 0 && _readYourWritesWait > TimeSpan.Zero && CatchingUp(endpoints) is { } catchingUp
+                && await WaitForReplayAsync(catchingUp, required, cancellationToken) is { } caughtUp)
             {
-                replica.MarkUnhealthy(); // out of rotation until the monitor sees it answer again
+                _metrics.OperationStarted(name, intent, DataMetrics.ReplicaRole);
+                return caughtUp;
             }
         }
 
@@ -243,12 +259,13 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         return await endpoints.Primary.OpenConnectionAsync(cancellationToken);
     }
 
-    private Replica? ChooseReplica(string name, Endpoints endpoints, DataIntent intent)
+    /// <summary>A replica fresh enough for this read, or none; and the log position the read must see (0: any).</summary>
+    private (Replica? Replica, ulong Required) ChooseReplica(string name, Endpoints endpoints, DataIntent intent)
     {
         var token = ReadConsistency.Current?.RequiredPosition(name) ?? 0;
         if (intent == DataIntent.ReadYourWrites && token == 0)
         {
-            return null; // must see the latest writes and does not say which: only the primary is sure
+            return (null, 0); // must see the latest writes and does not say which: only the primary is sure
         }
 
         // Never older than this flow's own writes, nor than a change this process promised caches would see.
@@ -261,11 +278,66 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
                 && (intent == DataIntent.ReadYourWrites || replica.LagBytes <= _maxReplicaLagBytes);
             if (replica.Healthy && fresh)
             {
-                return replica;
+                return (replica, required);
             }
         }
 
-        return null;
+        return (null, required);
+    }
+
+    /// <summary>The healthy replica least behind, if it is within the lag allowed for reads at all.</summary>
+    private Replica? CatchingUp(Endpoints endpoints) =>
+        endpoints.Replicas.Where(r => r.Healthy && r.LagBytes <= _maxReplicaLagBytes).OrderBy(r => r.LagBytes).FirstOrDefault();
+
+    /// <summary>
+    /// The bounded wait: the position the monitor last saw is up to a poll old, and a replica on the same
+    /// network usually replays a commit within a millisecond or two. So ask the replica itself, a few times
+    /// within <c>ReadYourWritesWait</c>, before sending the read to the primary. Null when it did not catch up.
+    /// </summary>
+    private async Task<DbConnection?> WaitForReplayAsync(Replica replica, ulong required, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        NpgsqlConnection? connection = null;
+        try
+        {
+            connection = await replica.Source.OpenConnectionAsync(cancellationToken);
+            await using var replayed = new NpgsqlCommand("SELECT pg_last_wal_replay_lsn()::text", connection);
+            while (true)
+            {
+                if (await replayed.ExecuteScalarAsync(cancellationToken) is not string text || !ReadConsistency.TryParseLsn(text, out var position))
+                {
+                    replica.MarkUnhealthy(); // promoted or misconfigured: not a standby
+                    return null;
+                }
+
+                replica.ObserveReplayed(position);
+                if (position >= required)
+                {
+                    var caughtUp = connection;
+                    connection = null;
+                    return caughtUp;
+                }
+
+                if (Stopwatch.GetElapsedTime(started) >= _readYourWritesWait)
+                {
+                    return null;
+                }
+
+                await Task.Delay(ReplayPollDelay, _time, cancellationToken);
+            }
+        }
+        catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+        {
+            replica.MarkUnhealthy();
+            return null;
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+        }
     }
 
     private static NpgsqlDataSource Build(string connectionString, int maxPoolSize) =>
@@ -307,6 +379,17 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         }
 
         public void MarkUnhealthy() => Volatile.Write(ref _healthy, 0);
+
+        /// <summary>A replay position read on the replica itself: only ever moves it forward.</summary>
+        public void ObserveReplayed(ulong replayed)
+        {
+            long current;
+            do
+            {
+                current = Interlocked.Read(ref _replayed);
+            }
+            while ((ulong)current < replayed && Interlocked.CompareExchange(ref _replayed, (long)replayed, current) != current);
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using ScaleShop.Data.Sharding;
 using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
@@ -12,8 +13,33 @@ public static class AdminApi
     {
         var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy);
         admin.MapPut("/products/{id:long}", UpdateProduct).ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapGet("/shards", GetShards);
+        admin.MapPost("/shards/{logicalShard:int}/move", StartMove);
+        admin.MapGet("/shards/{logicalShard:int}/move", GetMove).ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
+
+    private static async Task<Ok<ShardsView>> GetShards(ShardMapStore maps, CancellationToken cancellationToken)
+    {
+        var (map, moves) = await maps.ReadAsync(cancellationToken);
+        var layout = map.PhysicalDatabases.Select((name, index) =>
+            new ShardLayout(name, Enumerable.Range(0, map.LogicalShardCount).Where(l => map.Assignments[l] == index).ToList())).ToList();
+        return TypedResults.Ok(new ShardsView(map.Version, layout, moves));
+    }
+
+    /// <summary>Starts moving a logical shard (202); follow it at the Location, which answers with its steps and outcome.</summary>
+    private static Results<Accepted<ShardMoveStatus>, ValidationProblem> StartMove(int logicalShard, ShardMoveRequest request, ShardMoveRunner runner) =>
+        runner.Start(logicalShard, request) switch
+        {
+            ShardMoveStart.Started started => TypedResults.Accepted($"/api/v1/admin/shards/{logicalShard}/move", started.Status),
+            ShardMoveStart.Invalid invalid => Problems.Validation(invalid.Errors),
+            _ => throw new InvalidOperationException("Unknown outcome."),
+        };
+
+    private static Results<Ok<ShardMoveStatus>, ProblemHttpResult> GetMove(int logicalShard, ShardMoveRunner runner) =>
+        runner.Status(logicalShard) is { } status
+            ? TypedResults.Ok(status)
+            : Problems.NotFound($"This instance has not moved logical shard {logicalShard} since it started.");
 
     private static async Task<Results<Ok<Product>, ValidationProblem, ProblemHttpResult>> UpdateProduct(
         long id, ProductUpdate update, ProductAdministration administration, CancellationToken cancellationToken) =>
@@ -27,5 +53,6 @@ public static class AdminApi
 
 public static class AdminExtensions
 {
-    public static IServiceCollection AddAdmin(this IServiceCollection services) => services.AddSingleton<ProductAdministration>();
+    public static IServiceCollection AddAdmin(this IServiceCollection services) =>
+        services.AddSingleton<ProductAdministration>().AddSingleton<ShardMoveRunner>();
 }

@@ -53,6 +53,13 @@ public sealed class CachingOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RedisCircuitBreakerDuration { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// After an admin changes a product, how long until the changing instance writes it to the cache once more
+    /// (see ProductCacheReassertionWorker): longer than a cache load and its Redis write normally take.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan StaleSetGuardDelay { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>A refresh slower than this serves the stale value and completes in the background.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan FactorySoftTimeout { get; set; } = TimeSpan.FromMilliseconds(250);

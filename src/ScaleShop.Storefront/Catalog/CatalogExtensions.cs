@@ -6,6 +6,8 @@ public static class CatalogExtensions
     {
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<CatalogService>();
+        services.AddSingleton<ProductCacheReassertions>();
+        services.AddHostedService<ProductCacheReassertionWorker>();
         services.AddSingleton<StockReservations>();
         return services;
     }

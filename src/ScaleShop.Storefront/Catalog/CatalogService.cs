@@ -9,6 +9,8 @@ namespace ScaleShop.Storefront.Catalog;
 /// <summary>
 /// Catalog reads through the cache. Every entry is tagged with what can invalidate it, so an admin's change
 /// to one product evicts exactly the product, its category's listings, all listings, search and best-sellers.
+/// Product entries carry the product's version, and no load puts back an older version than the cache holds
+/// (no stale sets): a read that was in flight when an admin's change was cached returns the change instead.
 /// </summary>
 public sealed class CatalogService
 {
@@ -19,16 +21,22 @@ public sealed class CatalogService
 
     private readonly CatalogStore _store;
     private readonly IFusionCache _cache;
+    private readonly ProductCacheReassertions _reassertions;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _staleSetGuardDelay;
     private readonly FusionCacheEntryOptions _categoriesEntry;
     private readonly FusionCacheEntryOptions _productEntry;
     private readonly FusionCacheEntryOptions _listingEntry;
     private readonly FusionCacheEntryOptions _popularEntry;
 
-    public CatalogService(CatalogStore store, IFusionCache cache, IOptions<CachingOptions> cachingOptions)
+    public CatalogService(CatalogStore store, IFusionCache cache, ProductCacheReassertions reassertions, TimeProvider time, IOptions<CachingOptions> cachingOptions)
     {
         _store = store;
         _cache = cache;
+        _reassertions = reassertions;
+        _time = time;
         var caching = cachingOptions.Value;
+        _staleSetGuardDelay = caching.StaleSetGuardDelay;
         // Built once from the cache's defaults (jitter, fail-safe, soft timeout): no allocation per lookup.
         _categoriesEntry = cache.CreateEntryOptions(duration: caching.CategoriesDuration);
         _productEntry = cache.CreateEntryOptions(duration: caching.ProductDuration);
@@ -45,7 +53,7 @@ public sealed class CatalogService
 
     public ValueTask<Product?> GetProductAsync(long id, CancellationToken cancellationToken) =>
         _cache.GetOrSetAsync<Product?>(ProductKey(id),
-            (_, ct) => _store.GetProductAsync(id, DataIntent.Read, ct),
+            (_, ct) => LoadNewestAsync(id, DataIntent.Read, ct),
             options: _productEntry, token: cancellationToken);
 
     public ValueTask<bool> CategoryExistsAsync(long categoryId, CancellationToken cancellationToken) =>
@@ -77,7 +85,8 @@ public sealed class CatalogService
     /// <summary>
     /// A product changed: its own entry is overwritten with the new row (read back from the primary by the
     /// update), so no instance can refill it from a replica that is still behind; everything else that shows
-    /// it is evicted by tag. With a backplane this reaches every instance.
+    /// it is evicted by tag. With a backplane this reaches every instance. The entry is written once more
+    /// after <see cref="CachingOptions.StaleSetGuardDelay"/>, over anything a racing load slipped in.
     /// </summary>
     public async ValueTask ProductChangedAsync(Product product, CancellationToken cancellationToken)
     {
@@ -86,6 +95,28 @@ public sealed class CatalogService
         {
             await _cache.RemoveByTagAsync(tag, token: cancellationToken);
         }
+
+        _reassertions.Schedule(product.Id, _time.GetUtcNow() + _staleSetGuardDelay);
+    }
+
+    /// <summary>Reads the product from the primary and caches it, unless the cache already holds a higher version.</summary>
+    public async ValueTask ReassertProductAsync(long id, CancellationToken cancellationToken)
+    {
+        if (await LoadNewestAsync(id, DataIntent.ReadYourWrites, cancellationToken) is { } product)
+        {
+            await _cache.SetAsync<Product?>(ProductKey(id), product, _productEntry, token: cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The product as the database has it, unless the cache meanwhile got a higher version: a change cached
+    /// while this read was in flight (a slow query, a lagging replica) must not be replaced by what it read.
+    /// </summary>
+    private async Task<Product?> LoadNewestAsync(long id, DataIntent intent, CancellationToken cancellationToken)
+    {
+        var loaded = await _store.GetProductAsync(id, intent, cancellationToken);
+        var cached = await _cache.TryGetAsync<Product?>(ProductKey(id), _productEntry, cancellationToken);
+        return loaded is not null && cached.HasValue && cached.Value is { } current && current.Version > loaded.Version ? current : loaded;
     }
 
     private static string ProductKey(long id) => $"product:{id}";

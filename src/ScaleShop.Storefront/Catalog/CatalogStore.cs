@@ -32,7 +32,7 @@ public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time)
     {
         await using var connection = await databases.OpenCatalogAsync(intent, cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<ProductRow>(new CommandDefinition(
-            $"SELECT {SummaryColumns}, p.description AS Description FROM products p WHERE p.id = @id", new { id }, cancellationToken: cancellationToken));
+            $"SELECT {SummaryColumns}, p.description AS Description, p.version AS Version FROM products p WHERE p.id = @id", new { id }, cancellationToken: cancellationToken));
         return row?.ToProduct();
     }
 
@@ -95,12 +95,13 @@ public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time)
                 price_cents = COALESCE(@priceCents, price_cents),
                 name        = COALESCE(@name, name),
                 description = COALESCE(@description, description),
-                updated_at  = @now
+                updated_at  = @now,
+                version     = version + 1
             WHERE id = @id
             """,
             new { id, priceCents, name, description, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
         var row = await connection.QuerySingleAsync<ProductRow>(new CommandDefinition(
-            $"SELECT {SummaryColumns}, p.description AS Description FROM products p WHERE p.id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+            $"SELECT {SummaryColumns}, p.description AS Description, p.version AS Version FROM products p WHERE p.id = @id", new { id }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return row.ToProduct();
     }
@@ -124,7 +125,9 @@ public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time)
     {
         public string Description { get; init; } = "";
 
-        public Product ToProduct() => new(Id, Sku, Name, Description, Money.FromCents(PriceCents), Currency, CategoryId, (int)Stock);
+        public long Version { get; init; }
+
+        public Product ToProduct() => new(Id, Sku, Name, Description, Money.FromCents(PriceCents), Currency, CategoryId, (int)Stock, Version);
     }
 
     private sealed class StockRow

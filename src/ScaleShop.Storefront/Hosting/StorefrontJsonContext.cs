@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ScaleShop.Storefront.Accounts;
+using ScaleShop.Storefront.Admin;
 using ScaleShop.Storefront.Cart;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
@@ -31,4 +32,7 @@ namespace ScaleShop.Storefront.Hosting;
 [JsonSerializable(typeof(SetQuantityRequest))]
 [JsonSerializable(typeof(PlaceOrderRequest))]
 [JsonSerializable(typeof(ProductUpdate))]
+[JsonSerializable(typeof(ShardMoveRequest))]
+[JsonSerializable(typeof(ShardMoveStatus))]
+[JsonSerializable(typeof(ShardsView))]
 internal sealed partial class StorefrontJsonContext : JsonSerializerContext;

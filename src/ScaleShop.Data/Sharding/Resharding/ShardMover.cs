@@ -1,7 +1,8 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Data.Common;
 using System.Diagnostics;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 using Dapper;
 using Microsoft.Extensions.Logging;
@@ -25,10 +26,10 @@ public sealed class ShardMoveVerificationException(string message) : Exception(m
 /// Moves one logical shard to another physical database while the storefront takes traffic.
 /// <list type="number">
 /// <item>Fence the target ('incoming': nobody but the mover writes it) and clear leftovers there.</item>
-/// <item>Fence the source 'copying': writes go on, and a trigger logs which user each touched. Wait out
+/// <item>Fence the source 'copying': writes go on, and a trigger logs the key of every row they touch. Wait out
 /// writes already in flight, so every later one is logged.</item>
 /// <item>Copy the shard from one snapshot of the source, in small transactions on the target.</item>
-/// <item>Catch up: re-copy the logged users, round after round, until a round finds little to do.</item>
+/// <item>Catch up: re-copy the logged rows, round after round, until a round finds little to do.</item>
 /// <item>Freeze: the catalog says the shard is paused (instances hold its writes back) and the source fence
 /// refuses writes; wait out writes in flight; a last catch-up leaves the log empty.</item>
 /// <item>Verify every table's row count and checksum on both sides; any difference abandons the move.</item>
@@ -122,8 +123,9 @@ public sealed class ShardMover(
             }
             while (lastChanges > 0);
 
-            progress?.Report("verifying row counts and checksums");
+            progress?.Report($"frozen and caught up after {Stopwatch.GetElapsedTime(pause).TotalMilliseconds:F0} ms; verifying row counts and checksums");
             var verified = await VerifyAsync(source, target, logicalShard, cancellationToken);
+            progress?.Report($"verified {verified.Values.Sum(v => v.Rows):N0} rows on each side after {Stopwatch.GetElapsedTime(pause).TotalMilliseconds:F0} ms of pause");
 
             await ClearFenceAsync(target, logicalShard, cancellationToken);
             var next = await maps.PublishMoveAsync(logicalShard, target, $"move logical shard {logicalShard} from {source} to {target}", cancellationToken);
@@ -192,8 +194,9 @@ public sealed class ShardMover(
     /// <summary>Counts and checksums every table's rows of the logical shard on both sides; throws on any difference.</summary>
     public async Task<IReadOnlyDictionary<string, TableChecksum>> VerifyAsync(string source, string target, int logicalShard, CancellationToken cancellationToken)
     {
-        var sourceSums = await ChecksumAsync(source, logicalShard, cancellationToken);
-        var targetSums = await ChecksumAsync(target, logicalShard, cancellationToken);
+        // Both sides at once: this runs inside the write pause.
+        var sums = await Task.WhenAll(ChecksumAsync(source, logicalShard, cancellationToken), ChecksumAsync(target, logicalShard, cancellationToken));
+        var (sourceSums, targetSums) = (sums[0], sums[1]);
         var differences = sourceSums.Where(s => targetSums[s.Key] != s.Value)
             .Select(s => $"{s.Key}: {s.Value.Rows} rows ({s.Value.Checksum:x16}) on {source}, {targetSums[s.Key].Rows} rows ({targetSums[s.Key].Checksum:x16}) on {target}")
             .ToList();
@@ -217,11 +220,12 @@ public sealed class ShardMover(
             await using var command = Command(connection, snapshot, $"SELECT {table.ColumnList} FROM {table.Name} WHERE {table.ShardPredicate}", ("shard", logicalShard));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var values = new object[table.Columns.Length];
+            var buffer = new ArrayBufferWriter<byte>(256);
             while (await reader.ReadAsync(cancellationToken))
             {
                 reader.GetValues(values);
                 rows++;
-                checksum = unchecked(checksum + RowHash(values)); // a sum: the same rows in any order give the same checksum
+                checksum = unchecked(checksum + RowHash(values, buffer)); // a sum: the same rows in any order give the same checksum
             }
 
             sums[table.Name] = new TableChecksum(rows, checksum);
@@ -269,34 +273,37 @@ public sealed class ShardMover(
     }
 
     /// <summary>
-    /// Re-copies what the source's log says changed, a batch of users (or orders) at a time: each user's rows
-    /// are read from one snapshot and replace that user's rows on the target in one transaction. Log entries
-    /// are deleted by their sequence numbers only after they are applied, so a change committed while this
-    /// runs, whatever its sequence number, is found by the next round. Returns the entries applied.
+    /// Re-copies the rows the source's log says changed, a batch at a time: each batch's rows are read from one
+    /// snapshot of the source and replace the same keys on the target in one transaction (a key gone from the
+    /// source is deleted). Log entries are deleted by their sequence numbers only after they are applied, so
+    /// a change committed while this runs, whatever its sequence number, is found by the next round.
+    /// Returns the entries applied.
     /// </summary>
     private async Task<long> CatchUpRoundAsync(string source, string target, int logicalShard, CancellationToken cancellationToken)
     {
         long applied = 0;
-        var dialect = databases.Dialect;
-        var entries = new List<ChangeRow>();
+        List<ChangeRow> entries;
         await using (var connection = await databases.OpenPhysicalShardAsync(source, DataIntent.ReadYourWrites, cancellationToken))
         {
-            entries.AddRange(await connection.QueryAsync<ChangeRow>(new CommandDefinition(
-                "SELECT seq AS Seq, kind AS Kind, change_key AS ChangeKey FROM shard_changes WHERE logical_shard = @logicalShard ORDER BY seq LIMIT @limit",
-                new { logicalShard, limit = Pacing.CatchUpBatchUsers * 50 }, cancellationToken: cancellationToken)));
+            entries = (await connection.QueryAsync<ChangeRow>(new CommandDefinition(
+                "SELECT seq AS Seq, table_name AS TableName, id1 AS Id1, id2 AS Id2, txt AS Txt FROM shard_changes WHERE logical_shard = @logicalShard ORDER BY seq LIMIT @limit",
+                new { logicalShard, limit = Pacing.CatchUpBatchRows * 20 }, cancellationToken: cancellationToken))).AsList();
         }
 
-        foreach (var chunk in entries.Chunk(Pacing.CatchUpBatchUsers))
+        foreach (var chunk in entries.Chunk(Pacing.CatchUpBatchRows))
         {
-            var users = chunk.Where(e => e.Kind == "user").Select(e => e.ChangeKey).Distinct().ToArray();
-            var orders = chunk.Where(e => e.Kind == "order").Select(e => e.ChangeKey).Distinct().ToArray();
-            var rows = new List<(ShardTable Table, List<object[]> Rows)>();
+            var changed = ShardTables.All
+                .Select(table => (Table: table, Keys: chunk.Where(e => e.TableName == table.Name).Select(e => e.KeyOf(table)).DistinctBy(KeyText).ToList()))
+                .Where(t => t.Keys.Count > 0)
+                .ToList();
+            var rows = new List<(ShardTable Table, List<object[]> Keys, List<object[]> Rows)>();
             await using (var connection = await databases.OpenPhysicalShardAsync(source, DataIntent.ReadYourWrites, cancellationToken))
             await using (var snapshot = databases.BeginSnapshotTransaction(connection))
             {
-                foreach (var table in ShardTables.All)
+                foreach (var (table, keys) in changed)
                 {
-                    rows.Add((table, await ReadRowsAsync(connection, snapshot, table, users, orders, cancellationToken)));
+                    await using var command = KeyedCommand(connection, snapshot, $"SELECT {table.ColumnList} FROM {table.Name}", table, keys);
+                    rows.Add((table, keys, await ReadAllAsync(command, table.Columns.Length, cancellationToken)));
                 }
 
                 await snapshot.CommitAsync(cancellationToken);
@@ -304,25 +311,13 @@ public sealed class ShardMover(
 
             await WithFenceLiftedAsync(target, logicalShard, async (connection, transaction) =>
             {
-                foreach (var table in ShardTables.All)
+                foreach (var (table, keys, tableRows) in rows)
                 {
-                    if (users.Length > 0)
+                    await using (var delete = KeyedCommand(connection, transaction, $"DELETE FROM {table.Name}", table, keys))
                     {
-                        await connection.ExecuteAsync(new CommandDefinition(
-                            $"DELETE FROM {table.Name} WHERE {string.Format(System.Globalization.CultureInfo.InvariantCulture, table.UserFilter, dialect.InList("@keys"))}",
-                            new { keys = users }, transaction, cancellationToken: cancellationToken));
+                        await delete.ExecuteNonQueryAsync(cancellationToken);
                     }
 
-                    if (orders.Length > 0 && table.OrderFilter is { } orderFilter)
-                    {
-                        await connection.ExecuteAsync(new CommandDefinition(
-                            $"DELETE FROM {table.Name} WHERE {string.Format(System.Globalization.CultureInfo.InvariantCulture, orderFilter, dialect.InList("@keys"))}",
-                            new { keys = orders }, transaction, cancellationToken: cancellationToken));
-                    }
-                }
-
-                foreach (var (table, tableRows) in rows)
-                {
                     foreach (var batch in tableRows.Chunk(Pacing.CopyBatchRows))
                     {
                         await InsertAsync(connection, transaction, table, batch, cancellationToken);
@@ -333,7 +328,7 @@ public sealed class ShardMover(
             await using (var connection = await databases.OpenPhysicalShardAsync(source, DataIntent.Write, cancellationToken))
             {
                 await connection.ExecuteAsync(new CommandDefinition(
-                    $"DELETE FROM shard_changes WHERE seq {dialect.InList("@seqs")}", new { seqs = chunk.Select(e => e.Seq).ToArray() }, cancellationToken: cancellationToken));
+                    $"DELETE FROM shard_changes WHERE seq {databases.Dialect.InList("@seqs")}", new { seqs = chunk.Select(e => e.Seq).ToArray() }, cancellationToken: cancellationToken));
             }
 
             applied += chunk.Length;
@@ -342,30 +337,47 @@ public sealed class ShardMover(
         return applied;
     }
 
-    private async Task<List<object[]>> ReadRowsAsync(DbConnection connection, DbTransaction snapshot, ShardTable table, long[] users, long[] orders, CancellationToken cancellationToken)
+    /// <summary><paramref name="verb"/> restricted to the rows whose primary key is one of <paramref name="keys"/>.</summary>
+    private static DbCommand KeyedCommand(DbConnection connection, DbTransaction transaction, string verb, ShardTable table, IReadOnlyList<object[]> keys)
     {
-        var filters = new List<string>();
-        if (users.Length > 0)
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var where = new StringBuilder();
+        for (var k = 0; k < keys.Count; k++)
         {
-            filters.Add(string.Format(System.Globalization.CultureInfo.InvariantCulture, table.UserFilter, databases.Dialect.InList("@users")));
+            where.Append(k == 0 ? "(" : " OR (");
+            for (var c = 0; c < table.KeyColumns.Length; c++)
+            {
+                var name = $"k{k}_{c}";
+                where.Append(c == 0 ? "" : " AND ").Append(table.KeyColumns[c]).Append(" = @").Append(name);
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = keys[k][c];
+                command.Parameters.Add(parameter);
+            }
+
+            where.Append(')');
         }
 
-        if (orders.Length > 0 && table.OrderFilter is { } orderFilter)
-        {
-            filters.Add(string.Format(System.Globalization.CultureInfo.InvariantCulture, orderFilter, databases.Dialect.InList("@orders")));
-        }
-
-        if (filters.Count == 0)
-        {
-            return [];
-        }
-
-        // An order's rows can match both a user filter and an order filter: DISTINCT keeps one copy.
-        var rows = await connection.QueryAsync(new CommandDefinition(
-            $"SELECT DISTINCT {table.ColumnList} FROM {table.Name} WHERE {string.Join(" OR ", filters)}",
-            new { users, orders }, snapshot, cancellationToken: cancellationToken));
-        return rows.Cast<IDictionary<string, object?>>().Select(row => table.Columns.Select(c => row[c] ?? DBNull.Value).ToArray()).ToList();
+        command.CommandText = $"{verb} WHERE {where}";
+        return command;
     }
+
+    private static async Task<List<object[]>> ReadAllAsync(DbCommand command, int columns, CancellationToken cancellationToken)
+    {
+        var rows = new List<object[]>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var values = new object[columns];
+            reader.GetValues(values);
+            rows.Add(values);
+        }
+
+        return rows;
+    }
+
+    private static string KeyText(object[] key) => string.Join('\u001f', key.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)));
 
     private static async Task InsertAsync(DbConnection connection, DbTransaction transaction, ShardTable table, IReadOnlyList<object[]> rows, CancellationToken cancellationToken)
     {
@@ -493,37 +505,58 @@ public sealed class ShardMover(
         return command;
     }
 
-    /// <summary>64 bits of SHA-256 over the row's values, each tagged with its kind, so that (1, "2") and ("1", 2) differ.</summary>
-    private static ulong RowHash(object[] values)
+    /// <summary>XxHash3 over the row's values, each tagged with its kind and length, so that (1, "2") and ("1", 2) differ.</summary>
+    private static ulong RowHash(object[] values, ArrayBufferWriter<byte> buffer)
     {
-        using var buffer = new MemoryStream();
-        Span<byte> scratch = stackalloc byte[9];
+        buffer.ResetWrittenCount();
         foreach (var value in values)
         {
             switch (value)
             {
                 case null or DBNull:
-                    buffer.WriteByte(0);
+                    buffer.GetSpan(1)[0] = 0;
+                    buffer.Advance(1);
                     break;
                 case long or int or short:
-                    scratch[0] = 1;
-                    BinaryPrimitives.WriteInt64LittleEndian(scratch[1..], Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
-                    buffer.Write(scratch);
+                    var number = buffer.GetSpan(9);
+                    number[0] = 1;
+                    BinaryPrimitives.WriteInt64LittleEndian(number[1..], Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+                    buffer.Advance(9);
                     break;
                 case string text:
-                    var bytes = Encoding.UTF8.GetBytes(text);
-                    scratch[0] = 2;
-                    BinaryPrimitives.WriteInt64LittleEndian(scratch[1..], bytes.Length);
-                    buffer.Write(scratch);
-                    buffer.Write(bytes);
+                    var header = buffer.GetSpan(9);
+                    header[0] = 2;
+                    BinaryPrimitives.WriteInt32LittleEndian(header[1..], text.Length);
+                    buffer.Advance(5);
+                    var written = Encoding.UTF8.GetBytes(text, buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length)));
+                    buffer.Advance(written);
                     break;
                 default:
                     throw new NotSupportedException($"The mover does not checksum values of type {value.GetType().Name}.");
             }
         }
 
-        return BinaryPrimitives.ReadUInt64LittleEndian(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        return XxHash3.HashToUInt64(buffer.WrittenSpan);
     }
 
-    private sealed record ChangeRow(long Seq, string Kind, long ChangeKey);
+    private sealed class ChangeRow
+    {
+        public long Seq { get; init; }
+
+        public string TableName { get; init; } = "";
+
+        public long? Id1 { get; init; }
+
+        public long? Id2 { get; init; }
+
+        public string? Txt { get; init; }
+
+        /// <summary>The logged key in the order of the table's key columns.</summary>
+        public object[] KeyOf(ShardTable table) => table.LogColumns.Select(column => column switch
+        {
+            "id1" => (object?)Id1,
+            "id2" => Id2,
+            _ => Txt,
+        } ?? throw new InvalidDataException($"A change of {TableName} logged no value for {column}.")).ToArray();
+    }
 }

@@ -18,6 +18,7 @@
 #
 # Environment: PROVIDER (postgres) USERS (1000000) PRODUCTS (10000) LOGICAL_SHARD (3) TARGET (shard2)
 #              DURATION (30) MOVE_AFTER (8) MOVING_CONNECTIONS (8) OTHER_CONNECTIONS (24) TOKENS (40)
+#              MOVE (1; 0 runs the same load without a move, for comparison)
 #              MOVE_VIA (cli on postgres, api on sqlite) STOREFRONT_PORT (5190) SKIP_BUILD (0) KEEP_DATA (0)
 set -euo pipefail
 
@@ -34,6 +35,7 @@ TOKENS="${TOKENS:-40}"
 STOREFRONT_PORT="${STOREFRONT_PORT:-5190}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 KEEP_DATA="${KEEP_DATA:-0}"
+MOVE="${MOVE:-1}"
 if [[ "${PROVIDER:-postgres}" == "sqlite" ]]; then MOVE_VIA="${MOVE_VIA:-api}"; else MOVE_VIA="${MOVE_VIA:-cli}"; fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -148,10 +150,13 @@ MOVING_WRK=$!
 wrk -t1 -c"$OTHER_CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH/checkout.lua" "$URL" -- "$WORK/other.tokens" 200 "$RUN_ID-o" >"$WORK/wrk-other.txt" 2>&1 &
 OTHER_WRK=$!
 sleep "$MOVE_AFTER"
-log "Moving logical shard $LOGICAL_SHARD to $TARGET ($MOVE_VIA)"
-if [[ "$MOVE_VIA" == "cli" ]]; then
+if [[ "$MOVE" != "1" ]]; then
+    log "MOVE=0: no move, the same load only"
+elif [[ "$MOVE_VIA" == "cli" ]]; then
+    log "Moving logical shard $LOGICAL_SHARD to $TARGET (cli)"
     "${CLI[@]}" reshard move --logical-shard "$LOGICAL_SHARD" --to "$TARGET" 2>&1 | grep -v '^info:\|^      ' | tee "$WORK/move.txt"
 else
+    log "Moving logical shard $LOGICAL_SHARD to $TARGET (admin API)"
     curl -fsS -X POST "$URL/api/v1/admin/shards/$LOGICAL_SHARD/move" -H "Authorization: Bearer $admin_token" \
         -H 'Content-Type: application/json' -d "{\"target\":\"$TARGET\"}" >/dev/null
     while status=$(curl -fsS "$URL/api/v1/admin/shards/$LOGICAL_SHARD/move" -H "Authorization: Bearer $admin_token") \

@@ -1,8 +1,10 @@
 using System.CommandLine;
+using ScaleShop.Cli.Load;
 using ScaleShop.Cli.Resharding;
 using ScaleShop.Cli.Seeding;
 
 var root = new RootCommand("ScaleShop operations: seed data now; load, chaos, deploy and capacity commands join as they are built.");
 root.Subcommands.Add(SeedCommand.Create());
 root.Subcommands.Add(ReshardCommand.Create());
+root.Subcommands.Add(LoadCommand.Create());
 return await root.Parse(args).InvokeAsync();

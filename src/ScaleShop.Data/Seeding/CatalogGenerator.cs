@@ -63,6 +63,10 @@ public static class CatalogGenerator
 
     public static int MaxCategories => Categories.Length;
 
+    /// <summary>Words every seeded catalog's names and descriptions are built from: what shoppers search for (load generator).</summary>
+    public static IReadOnlyList<string> SearchTerms { get; } = Brands.Concat(Adjectives).Concat(Categories.SelectMany(c => c.Nouns))
+        .Select(word => word.ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToArray();
+
     public static IReadOnlyList<string> CategoryNames(int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);

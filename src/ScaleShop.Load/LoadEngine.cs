@@ -13,6 +13,7 @@ namespace ScaleShop.Load;
 public sealed class LoadEngine(LoadProfile profile)
 {
     public static readonly TimeSpan ReportingInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MinimumSleep = TimeSpan.FromMilliseconds(1);
 
     public async Task<LoadRun> RunAsync(Action<IReadOnlyList<IntervalSample>>? onInterval, CancellationToken cancellationToken)
     {
@@ -27,15 +28,34 @@ public sealed class LoadEngine(LoadProfile profile)
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reporting = ReportAsync(recorder, journeys, onInterval, stop.Token);
-        var running = new List<Task>();
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var scheduleEnded = 0;
         var random = new Random(profile.Seed);
         var next = TimeSpan.Zero;
+        if (profile is { ClosedLoopConnections: { } loops, Endpoint: not null })
+        {
+            // Closed loop (cross-check mode): no schedule of arrivals; the end of the schedule ends it.
+            await Task.WhenAll(Enumerable.Range(0, loops).Select(_ => Task.Run(async () =>
+            {
+                while (journeys.Elapsed < schedule.Duration && !cancellationToken.IsCancellationRequested)
+                {
+                    recorder.JourneyStarted();
+                    await RunJourneyAsync(journeys, recorder, JourneyKind.Endpoint, journeys.Elapsed, 0, static () => { }, stop.Token);
+                }
+            }, CancellationToken.None)));
+            next = schedule.Duration;
+        }
+
         while (next < schedule.Duration && !cancellationToken.IsCancellationRequested)
         {
+            // Sleep until the next arrival is due, never spin: at thousands of arrivals a second the gap is below
+            // the timer's ~1 ms resolution, so arrivals are started in per-millisecond batches. Each request is
+            // still measured from its own due time, so the batching shows in the figures (as start lateness)
+            // instead of being hidden.
             var wait = next - journeys.Elapsed;
-            if (wait > TimeSpan.FromMilliseconds(1))
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(wait < MinimumSleep ? MinimumSleep : wait, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
 
             // Everything due by now starts now; each is measured from its own due time.
@@ -49,36 +69,54 @@ public sealed class LoadEngine(LoadProfile profile)
                 else
                 {
                     recorder.JourneyStarted();
-                    running.Add(RunJourneyAsync(journeys, recorder, kind, next, random.Next(), stop.Token));
+                    _ = RunJourneyAsync(journeys, recorder, kind, next, random.Next(), OnJourneyEnded, stop.Token);
                 }
 
                 var rate = schedule.RateAt(next);
                 next += rate > 0 ? TimeSpan.FromSeconds(-Math.Log(1 - random.NextDouble()) / rate) : ReportingInterval / 10;
-                if (running.Count > 4096)
-                {
-                    running.RemoveAll(t => t.IsCompleted);
-                }
             }
         }
 
-        var drain = Task.WhenAll(running);
-        await Task.WhenAny(drain, Task.Delay(profile.RequestTimeout * 2, CancellationToken.None));
+        Volatile.Write(ref scheduleEnded, 1);
+        OnJourneyEnded();
+        await Task.WhenAny(drained.Task, Task.Delay(profile.RequestTimeout * 2, CancellationToken.None));
         await stop.CancelAsync();
         await reporting;
         var elapsed = journeys.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - generatorCpu;
         return LoadRun.From(profile, recorder, startedAt, elapsed, cpu, journeys.StartLag);
+
+        // Journeys are not kept in a list (at tens of thousands a second that list is the cost): the last one to
+        // end after the schedule has ended completes the drain.
+        void OnJourneyEnded()
+        {
+            if (Volatile.Read(ref scheduleEnded) == 1 && recorder.InFlight == 0)
+            {
+                drained.TrySetResult();
+            }
+        }
     }
 
-    private static async Task RunJourneyAsync(Journeys journeys, LoadRecorder recorder, JourneyKind kind, TimeSpan due, int seed, CancellationToken cancellationToken)
+    private static async Task RunJourneyAsync(
+        Journeys journeys, LoadRecorder recorder, JourneyKind kind, TimeSpan due, int seed, Action onEnded, CancellationToken cancellationToken)
     {
         try
         {
             await journeys.RunAsync(kind, due, seed, cancellationToken);
         }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // A bug in a journey must not vanish into an unobserved task: it shows in the report.
+            recorder.RecordError(kind, "generator_" + exception.GetType().Name, TimeSpan.Zero, exception.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            // The run was stopped.
+        }
         finally
         {
             recorder.JourneyEnded();
+            onEnded();
         }
     }
 

@@ -69,6 +69,12 @@ public sealed record LoadProfile
     /// </summary>
     public string? Endpoint { get; init; }
 
+    /// <summary>
+    /// With <see cref="Endpoint"/>: instead of arrivals, this many loops each send the next request as soon as
+    /// the previous answered (a closed loop, as wrk does), for a like-for-like cross-check of the measuring itself.
+    /// </summary>
+    public int? ClosedLoopConnections { get; init; }
+
     public JourneyMix Mix { get; init; } = JourneyMix.Default;
 
     /// <summary>Seeded accounts <c>user0..user{N-1}@seed.scaleshop.test</c> shoppers are drawn from.</summary>

@@ -35,13 +35,14 @@ public static class LoadCommand
         var think = new Option<double>("--think-ms") { Description = "Mean think time between a journey's steps (ms).", DefaultValueFactory = _ => 500 };
         var maxInFlight = new Option<int>("--max-in-flight") { Description = "Journeys in flight at most; arrivals beyond are dropped and counted.", DefaultValueFactory = _ => 20_000 };
         var timeout = new Option<double>("--timeout") { Description = "Seconds before a request counts as timed out.", DefaultValueFactory = _ => 10 };
-        var objectives = new Option<string?>("--objectives") { Description = "Per-journey objectives (JSON); default load/objectives.json when it exists." };
+        var objectives = new Option<string?>("--objectives") { Description = "Per-journey objectives (JSON); default load/objectives.json when it exists; 'none' to judge nothing." };
         var endpoint = new Option<string?>("--endpoint") { Description = "Single-endpoint mode: every arrival is one GET of this path (for cross-checks with wrk)." };
+        var closedLoop = new Option<int?>("--closed-loop") { Description = "With --endpoint: N connections each sending as soon as answered (like wrk -cN), for cross-checks." };
         var output = new Option<string>("--out") { Description = "Folder for the report.", DefaultValueFactory = _ => Path.Combine("load-results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)) };
 
         var command = new Command("load", "Open-model load from a million-user population: journeys, think times, real sign-ins, idempotent checkouts.")
         {
-            url, scenario, rate, to, steps, duration, spikeAt, spikeFor, mix, users, sessions, products, categories, zipf, think, maxInFlight, timeout, objectives, endpoint, output,
+            url, scenario, rate, to, steps, duration, spikeAt, spikeFor, mix, users, sessions, products, categories, zipf, think, maxInFlight, timeout, objectives, endpoint, closedLoop, output,
         };
         url.Validators.Add(result =>
         {
@@ -59,6 +60,13 @@ public static class LoadCommand
             if (result.GetValueOrDefault<string?>() is { } path && !path.StartsWith('/'))
             {
                 result.AddError("--endpoint is a path on the storefront, starting with '/'.");
+            }
+        });
+        closedLoop.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } loops && (loops is < 1 or > 10_000 || result.Parent?.GetResult(endpoint) is null))
+            {
+                result.AddError("--closed-loop takes 1 to 10000 connections, and only with --endpoint.");
             }
         });
         rate.Validators.Add(result => Range(result, result.GetValueOrDefault<double>(), 0.1, MaxRate, "--rate"));
@@ -99,8 +107,22 @@ public static class LoadCommand
                 return 2;
             }
 
-            var objectivesPath = parse.GetValue(objectives) ?? (File.Exists(Path.Combine("load", "objectives.json")) ? Path.Combine("load", "objectives.json") : null);
-            var goals = objectivesPath is null ? null : Objectives.Load(objectivesPath);
+            var objectivesPath = parse.GetValue(objectives) switch
+            {
+                "none" => null,
+                { } given => given,
+                null => File.Exists(Path.Combine("load", "objectives.json")) ? Path.Combine("load", "objectives.json") : null,
+            };
+            Objectives? goals;
+            try
+            {
+                goals = objectivesPath is null ? null : Objectives.Load(objectivesPath);
+            }
+            catch (Exception exception) when (exception is IOException or InvalidDataException or System.Text.Json.JsonException or UnauthorizedAccessException)
+            {
+                AnsiConsole.MarkupLine($"[red]--objectives:[/] {Markup.Escape(exception.Message)}");
+                return 2;
+            }
             var profile = new LoadProfile
             {
                 BaseUrl = new Uri(parse.GetValue(url)!),
@@ -115,6 +137,7 @@ public static class LoadCommand
                 MaxInFlight = parse.GetValue(maxInFlight),
                 RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
                 Endpoint = parse.GetValue(endpoint),
+                ClosedLoopConnections = parse.GetValue(closedLoop),
             };
 
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(schedule.Describe())}[/] against {Markup.Escape(profile.BaseUrl.ToString())}; mix {Markup.Escape(journeyMix.ToString())}; " +

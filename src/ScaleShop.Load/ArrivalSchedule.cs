@@ -22,7 +22,29 @@ public abstract record ArrivalSchedule
     public abstract string Describe();
 }
 
-public sealed record ScheduleWindow(string Name, TimeSpan Start, TimeSpan End, double Rate);
+/// <summary>A stretch of the run judged on its own; a warm-up window is reported but not judged.</summary>
+public sealed record ScheduleWindow(string Name, TimeSpan Start, TimeSpan End, double Rate, bool Judged = true);
+
+/// <summary>
+/// <see cref="Inner"/> preceded by <see cref="WarmUp"/> at its first rate, reported but not judged: a cold
+/// start (JIT, empty caches and connection pools, every session signing in at once) is not the steady state.
+/// </summary>
+public sealed record WarmedUpSchedule(ArrivalSchedule Inner, TimeSpan WarmUp) : ArrivalSchedule
+{
+    public override string Name => Inner.Name;
+
+    public override TimeSpan Duration => WarmUp + Inner.Duration;
+
+    public override double RateAt(TimeSpan elapsed) => elapsed < WarmUp ? Inner.RateAt(TimeSpan.Zero) : Inner.RateAt(elapsed - WarmUp);
+
+    public override IReadOnlyList<ScheduleWindow> Windows =>
+        WarmUp <= TimeSpan.Zero
+            ? Inner.Windows
+            : [new ScheduleWindow("warm-up", TimeSpan.Zero, WarmUp, Inner.RateAt(TimeSpan.Zero), Judged: false),
+               .. Inner.Windows.Select(w => w with { Start = w.Start + WarmUp, End = w.End + WarmUp })];
+
+    public override string Describe() => FormattableString.Invariant($"{Inner.Describe()}, after {WarmUp.TotalSeconds:0} s of warm-up");
+}
 
 /// <summary>A constant rate (also the soak: the same, for long).</summary>
 public sealed record SteadySchedule(double Rate, TimeSpan Length, bool IsSoak = false) : ArrivalSchedule

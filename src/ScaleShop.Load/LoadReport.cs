@@ -109,8 +109,8 @@ public static class LoadReport
             run.Scenario, run.ScheduleDescription, run.BaseUrl, run.StartedAt, run.Elapsed.TotalSeconds, run.Requests, run.RequestsPerSecond,
             run.JourneysStarted, run.JourneysDropped, run.GeneratorMicrosecondsPerRequest, verdict?.Met, verdict?.KneeRate,
             run.Totals.Select(JourneySummary.Of).ToList(),
-            run.Windows.Select((w, i) => new WindowSummary(w.Window.Name, w.Window.Rate, w.RequestsPerSecond,
-                verdict?.Windows[i].Met, w.Journeys.Select(JourneySummary.Of).ToList())).ToList(),
+            run.Windows.Select(w => new WindowSummary(w.Window.Name, w.Window.Rate, w.RequestsPerSecond,
+                verdict?.Windows.FirstOrDefault(v => v.Window == w)?.Met, w.Journeys.Select(JourneySummary.Of).ToList())).ToList(),
             run.ErrorsByKind);
     }
 

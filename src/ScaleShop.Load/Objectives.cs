@@ -39,7 +39,7 @@ public sealed record Objectives(IReadOnlyDictionary<JourneyKind, JourneyObjectiv
     /// <summary>Judges every window of the run: a journey with no requests in a window is not judged there.</summary>
     public Verdict Judge(LoadRun run)
     {
-        var windows = run.Windows.Select(window => new WindowVerdict(window, window.Journeys
+        var windows = run.Windows.Where(window => window.Window.Judged).Select(window => new WindowVerdict(window, window.Journeys
             .Where(j => Journeys.ContainsKey(j.Journey) && j.Latency.Count + j.Errors > 0)
             .Select(j =>
             {

@@ -52,4 +52,15 @@ public sealed class ProfileTests
         LoopbackOnly.Check(new Uri("http://localhost:5000"));
         LoopbackOnly.Check(new Uri("http://[::1]:5000"));
     }
+
+    [Fact]
+    public void A_warm_up_runs_at_the_first_rate_and_is_not_judged()
+    {
+        var warmed = new WarmedUpSchedule(new RampSchedule(100, 300, 3, TimeSpan.FromSeconds(10)), TimeSpan.FromSeconds(5));
+        Assert.Equal(TimeSpan.FromSeconds(35), warmed.Duration);
+        Assert.Equal(100, warmed.RateAt(TimeSpan.FromSeconds(2)));
+        Assert.Equal(300, warmed.RateAt(TimeSpan.FromSeconds(30)));
+        Assert.Equal([false, true, true, true], warmed.Windows.Select(w => w.Judged));
+        Assert.Equal(TimeSpan.FromSeconds(15), warmed.Windows[2].Start);
+    }
 }

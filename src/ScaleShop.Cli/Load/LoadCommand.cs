@@ -37,12 +37,13 @@ public static class LoadCommand
         var timeout = new Option<double>("--timeout") { Description = "Seconds before a request counts as timed out.", DefaultValueFactory = _ => 10 };
         var objectives = new Option<string?>("--objectives") { Description = "Per-journey objectives (JSON); default load/objectives.json when it exists; 'none' to judge nothing." };
         var endpoint = new Option<string?>("--endpoint") { Description = "Single-endpoint mode: every arrival is one GET of this path (for cross-checks with wrk)." };
+        var warmUp = new Option<double>("--warmup") { Description = "Seconds at the first rate before the scenario, reported but not judged.", DefaultValueFactory = _ => 0 };
         var closedLoop = new Option<int?>("--closed-loop") { Description = "With --endpoint: N connections each sending as soon as answered (like wrk -cN), for cross-checks." };
         var output = new Option<string>("--out") { Description = "Folder for the report.", DefaultValueFactory = _ => Path.Combine("load-results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)) };
 
         var command = new Command("load", "Open-model load from a million-user population: journeys, think times, real sign-ins, idempotent checkouts.")
         {
-            url, scenario, rate, to, steps, duration, spikeAt, spikeFor, mix, users, sessions, products, categories, zipf, think, maxInFlight, timeout, objectives, endpoint, closedLoop, output,
+            url, scenario, rate, to, steps, duration, spikeAt, spikeFor, mix, users, sessions, products, categories, zipf, think, maxInFlight, timeout, objectives, endpoint, closedLoop, warmUp, output,
         };
         url.Validators.Add(result =>
         {
@@ -70,6 +71,7 @@ public static class LoadCommand
             }
         });
         rate.Validators.Add(result => Range(result, result.GetValueOrDefault<double>(), 0.1, MaxRate, "--rate"));
+        warmUp.Validators.Add(result => Range(result, result.GetValueOrDefault<double>(), 0, 3600, "--warmup"));
         duration.Validators.Add(result => Range(result, result.GetValueOrDefault<double>(), 1, MaxDurationSeconds, "--duration"));
         steps.Validators.Add(result => Range(result, result.GetValueOrDefault<int>(), 1, 100, "--steps"));
         users.Validators.Add(result => Range(result, result.GetValueOrDefault<int>(), 1, 100_000_000, "--users"));
@@ -94,6 +96,11 @@ public static class LoadCommand
                 default:
                     schedule = new SteadySchedule(parse.GetValue(rate), seconds, IsSoak: parse.GetValue(scenario) == "soak");
                     break;
+            }
+
+            if (parse.GetValue(warmUp) is > 0 and var warm)
+            {
+                schedule = new WarmedUpSchedule(schedule, TimeSpan.FromSeconds(warm));
             }
 
             JourneyMix journeyMix;
@@ -158,7 +165,7 @@ public static class LoadCommand
             if (verdict is not null)
             {
                 AnsiConsole.MarkupLine(verdict.Met ? "[green]Objectives met[/]" : "[red]Objectives NOT met[/]");
-                if (verdict.KneeRate is { } knee && schedule is RampSchedule)
+                if (verdict.KneeRate is { } knee && schedule is RampSchedule or WarmedUpSchedule { Inner: RampSchedule })
                 {
                     AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"Knee: {knee:0.#} journeys/s is the highest step that met every objective");
                 }

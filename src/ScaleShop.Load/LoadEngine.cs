@@ -46,7 +46,7 @@ public sealed class LoadEngine(LoadProfile profile)
             next = schedule.Duration;
         }
 
-        while (next < schedule.Duration && !cancellationToken.IsCancellationRequested)
+        while (next < schedule.Duration && !cancellationToken.IsCancellationRequested && !Exhausted())
         {
             // Sleep until the next arrival is due, never spin: at thousands of arrivals a second the gap is below
             // the timer's ~1 ms resolution, so arrivals are started in per-millisecond batches. Each request is
@@ -59,7 +59,7 @@ public sealed class LoadEngine(LoadProfile profile)
             }
 
             // Everything due by now starts now; each is measured from its own due time.
-            while (next <= journeys.Elapsed && next < schedule.Duration)
+            while (next <= journeys.Elapsed && next < schedule.Duration && !Exhausted())
             {
                 var kind = profile.Endpoint is null ? profile.Mix.Pick(random.NextDouble()) : JourneyKind.Endpoint;
                 if (recorder.InFlight >= profile.MaxInFlight)
@@ -85,6 +85,8 @@ public sealed class LoadEngine(LoadProfile profile)
         var elapsed = journeys.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - generatorCpu;
         return LoadRun.From(profile, recorder, startedAt, elapsed, cpu, journeys.StartLag);
+
+        bool Exhausted() => recorder.JourneysStarted + recorder.JourneysDropped >= profile.MaxJourneys;
 
         // Journeys are not kept in a list (at tens of thousands a second that list is the cost): the last one to
         // end after the schedule has ended completes the drain.

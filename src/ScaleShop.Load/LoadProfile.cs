@@ -105,6 +105,9 @@ public sealed record LoadProfile
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Arrivals at most (started or dropped): the run ends at the schedule's end or here, whichever comes first.</summary>
+    public long MaxJourneys { get; init; } = long.MaxValue;
+
     /// <summary>Connections to the service at most (HTTP/1.1 keep-alive).</summary>
     public int MaxConnections { get; init; } = 512;
 

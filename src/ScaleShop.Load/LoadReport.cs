@@ -17,10 +17,12 @@ public static class LoadReport
     {
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "report.md"), Markdown(run, verdict));
-        File.WriteAllText(Path.Combine(directory, "summary.json"), JsonSerializer.Serialize(Summary.Of(run, verdict), LoadReportJsonContext.Default.Summary));
+        File.WriteAllText(Path.Combine(directory, "summary.json"), SerializeSummary(Summary.Of(run, verdict)));
         File.WriteAllText(Path.Combine(directory, "timeseries.csv"), TimeSeries(run));
         LoadCharts.Write(directory, run);
     }
+
+    public static string SerializeSummary(Summary summary) => JsonSerializer.Serialize(summary, LoadReportJsonContext.Default.Summary);
 
     public static string Markdown(LoadRun run, Verdict? verdict)
     {
@@ -35,7 +37,7 @@ public static class LoadReport
         text.AppendLine(Invariant, $"- Generator: {run.GeneratorCpu.TotalSeconds:F1} s CPU, {run.GeneratorMicrosecondsPerRequest:F0} µs per request; p99 lateness of its own step starts {run.GeneratorStartLagP99Ms:F1} ms");
         if (verdict is not null)
         {
-            text.AppendLine(Invariant, $"- Objectives: **{(verdict.Met ? "met" : "NOT met")}**{(verdict.KneeRate is { } knee ? $"; highest rate meeting them (knee): {knee:0.#} journeys/s" : "")}");
+            text.AppendLine(Invariant, $"- Objectives: **{(verdict.Met ? "met" : "NOT met")}**{(verdict.KneeRate is { } knee && run.Scenario == "ramp" ? $"; highest rate meeting them (knee): {knee:0.#} journeys/s" : "")}");
         }
 
         text.AppendLine();

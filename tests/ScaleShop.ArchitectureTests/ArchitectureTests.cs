@@ -13,6 +13,7 @@ public sealed class ArchitectureTests
     private static readonly Assembly Storefront = typeof(ScaleShop.Storefront.Catalog.CatalogService).Assembly;
     private static readonly Assembly Data = typeof(ScaleShop.Data.IDatabaseRouter).Assembly;
     private static readonly Assembly ServiceDefaults = typeof(ScaleShop.ServiceDefaults.ServiceDefaultsExtensions).Assembly;
+    private static readonly Assembly Load = typeof(ScaleShop.Load.LoadEngine).Assembly;
 
     private static readonly string[] HttpNamespaces =
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
@@ -57,6 +58,17 @@ public sealed class ArchitectureTests
     public void Service_defaults_depend_on_no_ScaleShop_service()
     {
         var result = Types.InAssembly(ServiceDefaults).ShouldNot().HaveDependencyOnAny("ScaleShop.Data", "ScaleShop.Storefront").GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void The_load_generator_reaches_the_storefront_only_over_HTTP()
+    {
+        // It may know the seeding conventions (who the seeded users are, what the catalog's words are), never the
+        // service's code or its databases: what it measures must be what a client sees.
+        var result = Types.InAssembly(Load).ShouldNot()
+            .HaveDependencyOnAny("ScaleShop.Storefront", "ScaleShop.Data.Sharding", "ScaleShop.Data.Sqlite", "ScaleShop.Data.Postgres", "Npgsql", "Microsoft.Data.Sqlite", "Dapper")
+            .GetResult();
         Assert.True(result.IsSuccessful, Describe(result));
     }
 

@@ -123,4 +123,21 @@ public sealed class OpenModelTests : IAsyncLifetime
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_run_stops_at_its_journey_budget_before_its_schedule_ends()
+    {
+        var profile = new LoadProfile
+        {
+            BaseUrl = _url,
+            Schedule = new SteadySchedule(500, TimeSpan.FromSeconds(30)),
+            Endpoint = "/fast",
+            MaxJourneys = 300,
+        };
+
+        var run = await new LoadEngine(profile).RunAsync(null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(300, run.JourneysStarted + run.JourneysDropped);
+        Assert.True(run.Elapsed < TimeSpan.FromSeconds(10), $"ran {run.Elapsed}");
+    }
 }

@@ -37,13 +37,14 @@ public static class LoadCommand
         var timeout = new Option<double>("--timeout") { Description = "Seconds before a request counts as timed out.", DefaultValueFactory = _ => 10 };
         var objectives = new Option<string?>("--objectives") { Description = "Per-journey objectives (JSON); default load/objectives.json when it exists; 'none' to judge nothing." };
         var endpoint = new Option<string?>("--endpoint") { Description = "Single-endpoint mode: every arrival is one GET of this path (for cross-checks with wrk)." };
+        var maxJourneys = new Option<long?>("--max-journeys") { Description = "Stop after this many arrivals even if the schedule has not ended." };
         var warmUp = new Option<double>("--warmup") { Description = "Seconds at the first rate before the scenario, reported but not judged.", DefaultValueFactory = _ => 0 };
         var closedLoop = new Option<int?>("--closed-loop") { Description = "With --endpoint: N connections each sending as soon as answered (like wrk -cN), for cross-checks." };
         var output = new Option<string>("--out") { Description = "Folder for the report.", DefaultValueFactory = _ => Path.Combine("load-results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)) };
 
         var command = new Command("load", "Open-model load from a million-user population: journeys, think times, real sign-ins, idempotent checkouts.")
         {
-            url, scenario, rate, to, steps, duration, spikeAt, spikeFor, mix, users, sessions, products, categories, zipf, think, maxInFlight, timeout, objectives, endpoint, closedLoop, warmUp, output,
+            url, scenario, rate, to, steps, duration, spikeAt, spikeFor, mix, users, sessions, products, categories, zipf, think, maxInFlight, timeout, objectives, endpoint, closedLoop, warmUp, maxJourneys, output,
         };
         url.Validators.Add(result =>
         {
@@ -145,6 +146,7 @@ public static class LoadCommand
                 RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
                 Endpoint = parse.GetValue(endpoint),
                 ClosedLoopConnections = parse.GetValue(closedLoop),
+                MaxJourneys = parse.GetValue(maxJourneys) ?? long.MaxValue,
             };
 
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(schedule.Describe())}[/] against {Markup.Escape(profile.BaseUrl.ToString())}; mix {Markup.Escape(journeyMix.ToString())}; " +

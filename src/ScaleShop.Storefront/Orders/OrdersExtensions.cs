@@ -1,4 +1,5 @@
 using ScaleShop.Data;
+using ScaleShop.Storefront.Orders.Payments;
 
 namespace ScaleShop.Storefront.Orders;
 
@@ -13,6 +14,8 @@ public static class OrdersExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ReservationConfirmer>());
         services.AddSingleton<ReservationSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ReservationSweeper>());
+        // The payment provider's client; checkout starts paying through it with the order state machine.
+        services.AddPaymentProvider(configuration);
         return services;
     }
 }

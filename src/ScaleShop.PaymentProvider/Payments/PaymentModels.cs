@@ -1,0 +1,22 @@
+namespace ScaleShop.PaymentProvider.Payments;
+
+public static class PaymentStatus
+{
+    public const string Authorized = "authorized";
+    public const string Captured = "captured";
+    public const string PartiallyRefunded = "partially_refunded";
+    public const string Refunded = "refunded";
+    public const string Voided = "voided";
+    public const string Declined = "declined";
+}
+
+public sealed record AuthorizeRequest(long? AmountCents, string? Currency, string? Reference);
+
+public sealed record AmountRequest(long? AmountCents);
+
+public sealed record Payment(string Id, string Reference, long AmountCents, string Currency, string Status, long CapturedCents, long RefundedCents, DateTimeOffset CreatedAt);
+
+public sealed record PaymentList(IReadOnlyList<Payment> Items);
+
+/// <summary>Totals over every payment, so tests and chaos experiments can check that nobody was charged twice.</summary>
+public sealed record Ledger(long Payments, long AuthorizedCents, long CapturedCents, long RefundedCents);

@@ -1,0 +1,22 @@
+using ScaleShop.PaymentProvider.Faults;
+using ScaleShop.PaymentProvider.Payments;
+using ScaleShop.ServiceDefaults;
+
+// The payment provider: a separate process standing for the third party a checkout pays through.
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.Services.AddPayments(builder.Configuration).AddFaults();
+
+var app = builder.Build();
+app.UseProblemDetailsForErrors();
+app.UseFaults(); // injected latency and failures, settable at run time, on /v1 only
+app.MapDefaultEndpoints();
+app.MapPaymentsApi();
+app.MapFaultsApi();
+app.Run();
+
+namespace ScaleShop.PaymentProvider
+{
+    /// <summary>A type of this assembly for WebApplicationFactory in test projects that also see the storefront's Program.</summary>
+    public sealed class PaymentProviderEntryPoint;
+}

@@ -21,7 +21,10 @@ dotnet build ScaleShop.slnx -c Release -warnaserror --nologo -v quiet || { echo 
 status=0
 started_topology=0
 if [[ " $providers " == *" postgres "* ]]; then
-  if ! deploy/local/topology.sh status 2>/dev/null | grep -q "postgres a: running"; then started_topology=1; fi
+  # Not `status | grep -q`: grep's early exit makes status die of SIGPIPE, and with pipefail that read as
+  # "not running", so a topology someone else had started was stopped at the end.
+  topology_status="$(deploy/local/topology.sh status 2>/dev/null || true)"
+  if [[ "$topology_status" != *"postgres a: running"* ]]; then started_topology=1; fi
   if deploy/local/topology.sh up; then
     # Only the servers: every test fixture creates databases of its own on them. Redis serves both passes.
     eval "$(deploy/local/topology.sh env | grep ' SCALESHOP_')"

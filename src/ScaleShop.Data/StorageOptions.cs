@@ -134,6 +134,13 @@ public sealed class ShardMoveOptions
     [Range(1, 10_000)]
     public int CopyBatchRows { get; set; } = 500;
 
+    /// <summary>
+    /// Pause after each copy or delete batch on the target or source, giving the other shards' writers of that
+    /// database the lock between batches (SQLite has one writer per file). Not applied inside the write pause.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan PauseBetweenBatches { get; set; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Changed rows re-copied per catch-up transaction.</summary>
     [Range(1, 10_000)]
     public int CatchUpBatchRows { get; set; } = 500;

@@ -256,6 +256,7 @@ public sealed class ShardMover(
                     await WithFenceLiftedAsync(target, logicalShard, (c, t) => InsertAsync(c, t, table, batch, cancellationToken), cancellationToken);
                     rows += batch.Count;
                     batch.Clear();
+                    await ThrottleAsync(cancellationToken);
                 }
             }
 
@@ -427,10 +428,14 @@ public sealed class ShardMover(
                     await using var command = Command(connection, transaction, sql, ("shard", logicalShard));
                     return await command.ExecuteNonQueryAsync(cancellationToken);
                 }, cancellationToken);
+                await ThrottleAsync(cancellationToken);
             }
             while (batched && deleted > 0);
         }
     }
+
+    private Task ThrottleAsync(CancellationToken cancellationToken) =>
+        Pacing.PauseBetweenBatches > TimeSpan.Zero ? Task.Delay(Pacing.PauseBetweenBatches, time, cancellationToken) : Task.CompletedTask;
 
     /// <summary>
     /// Runs the mover's own writes to a fenced shard: the fence row is removed and put back inside the same

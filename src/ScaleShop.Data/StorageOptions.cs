@@ -16,7 +16,7 @@ public sealed class StorageOptions
     [AllowedValues(SqliteProvider, PostgresProvider)]
     public string Provider { get; set; } = SqliteProvider;
 
-    /// <summary>Folder for the SQLite files, the shard map and the token signing key (when none is configured).</summary>
+    /// <summary>Folder for the SQLite files and the token signing key (when none is configured); the shard map lives in the catalog.</summary>
     [Required]
     public string DataDirectory { get; set; } = "data";
 

@@ -340,13 +340,8 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         }
     }
 
-    // NoResetOnClose: Npgsql otherwise sends DISCARD ALL when a pooled session is reused, which also throws
-    // away every cached plan, among them the shard-fence trigger's, re-planned on the next write: measured,
-    // 440-549 -> 644-677 checkouts/s (docs/performance.md). Safe here because no unit of work leaves session
-    // state behind: transactions always end, temporary tables are ON COMMIT DROP, no SET, and the migrator's
-    // advisory locks use unpooled connections.
     private static NpgsqlDataSource Build(string connectionString, int maxPoolSize) =>
-        new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = maxPoolSize, NoResetOnClose = true }.ConnectionString).Build();
+        new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = maxPoolSize }.ConnectionString).Build();
 
     private sealed class Endpoints(string primaryConnectionString, NpgsqlDataSource primary, Replica[] replicas)
     {

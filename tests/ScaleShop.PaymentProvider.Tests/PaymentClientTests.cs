@@ -43,7 +43,8 @@ public sealed class PaymentClientTests(PaymentProviderApp provider) : IClassFixt
         var ct = TestContext.Current.CancellationToken;
         // A third of the calls fail before the provider acts, a third of the rest after it acted (answer lost).
         await provider.SetFaultsAsync(failureRate: 0.3, lostResponseRate: 0.3);
-        var client = Client(("MaxRetryAttempts", "10"), ("BreakerFailureRatio", "0.95"));
+        // About half of all attempts fail here: keep the breaker out of this test (it has its own below).
+        var client = Client(("MaxRetryAttempts", "10"), ("BreakerMinimumThroughput", "100000"));
         var orders = Enumerable.Range(0, 20).Select(_ => "order-" + Guid.NewGuid().ToString("N")).ToList();
 
         var results = await Task.WhenAll(orders.Select(order => client.AuthorizeAsync("auth-" + order, 2500, "USD", order, ct)));

@@ -41,10 +41,11 @@ public static class CapacityCommand
         return command;
     }
 
+    // The newest run that found a knee: read through the summary model, once per file, not by text matching.
     private static string? Newest() =>
         Directory.Exists("load-results")
             ? Directory.GetFiles("load-results", "summary.json", SearchOption.AllDirectories)
-                .Where(f => File.ReadAllText(f).Contains("\"kneeJourneysPerSecond\": ", StringComparison.Ordinal) && !File.ReadAllText(f).Contains("\"kneeJourneysPerSecond\": null", StringComparison.Ordinal))
-                .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
+                .OrderByDescending(File.GetLastWriteTimeUtc)
+                .FirstOrDefault(f => CapacityModel.ReadRun(f).KneeJourneysPerSecond is not null)
             : null;
 }

@@ -6,6 +6,7 @@ using ScaleShop.Storefront.Caching;
 using ScaleShop.Storefront.Cart;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Hosting;
+using ScaleShop.Storefront.Messaging;
 using ScaleShop.Storefront.Orders;
 using ScaleShop.Storefront.Recommendations;
 using ScaleShop.Storefront.Search;
@@ -17,6 +18,7 @@ builder.AddStorefrontApi();
 builder.AddAccounts();
 builder.Services.AddScaleShopData(builder.Configuration);
 builder.Services.AddStorefrontCaching(builder.Configuration);
+builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddCatalog().AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations().AddAdmin();
 
 var app = builder.Build();
@@ -27,7 +29,7 @@ app.UseAuthorization();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapGroup("/api/v1")
-    .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi();
+    .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi().MapMessagingApi();
 app.Run();
 
 /// <summary>Entry point, visible to the test host.</summary>

@@ -24,10 +24,14 @@ public static class ShardTables
         new("accounts", ["id", "email", "display_name", "password_hash", "is_admin", "created_at"], "id", ["id"], ["id1"]),
         new("email_index", ["normalized_email", "user_id"], "user_id", ["normalized_email"], ["txt"]),
         new("cart_items", ["user_id", "product_id", "quantity", "updated_at"], "user_id", ["user_id", "product_id"], ["id1", "id2"]),
-        new("orders", ["id", "user_id", "status", "total_cents", "currency", "idempotency_key", "created_at"], "user_id", ["id"], ["id1"]),
+        new("orders", ["id", "user_id", "status", "total_cents", "currency", "idempotency_key", "created_at",
+            "payment_id", "updated_at", "settle_after", "settle_attempts", "status_reason", "compensated"], "user_id", ["id"], ["id1"]),
         new("order_items", ["order_id", "product_id", "product_name", "quantity", "unit_price_cents"], "order_id", ["order_id", "product_id"], ["id1", "id2"]),
         new("idempotency_keys", ["user_id", "idempotency_key", "request_hash", "claim_token", "status", "order_id", "response_status", "locked_until", "created_at"],
             "user_id", ["user_id", "idempotency_key"], ["id1", "txt"]),
+        // Events not yet published move with their shard; the target's dispatcher publishes them (consumers
+        // are idempotent, so one published from both sides around the flip is applied once).
+        new("outbox", ["id", "user_id", "event_type", "payload", "created_at"], "user_id", ["id"], ["id1"]),
     ];
 
     /// <summary>Tables of the shard schema that hold no user rows and are not copied.</summary>

@@ -1,0 +1,110 @@
+using System.Data.Common;
+using Dapper;
+using ScaleShop.Data;
+using ScaleShop.Data.Sharding;
+
+namespace ScaleShop.Storefront.Messaging;
+
+/// <summary>
+/// The transactional outbox on every user shard. <see cref="AddAsync"/> runs inside the caller's transaction, so
+/// the state change and its event commit or vanish together; the dispatcher reads and deletes per physical database.
+/// </summary>
+public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, TimeProvider time, OutboxSignal signal)
+{
+    /// <summary>Writes an event in the caller's transaction on the user's shard. Call <see cref="Committed"/> after the commit.</summary>
+    public async Task<IntegrationEvent> AddAsync(DbConnection connection, DbTransaction transaction, ShardedId userId, string type, string payload, CancellationToken cancellationToken)
+    {
+        var @event = new IntegrationEvent(ids.Next(userId.LogicalShard).Value, type, userId.Value, payload, time.GetUtcNow());
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO outbox (id, user_id, event_type, payload, created_at) VALUES (@Id, @UserId, @Type, @Payload, @createdAt)",
+            new { @event.Id, @event.UserId, @event.Type, @event.Payload, createdAt = @event.OccurredAt.ToUnixTimeMilliseconds() },
+            transaction, cancellationToken: cancellationToken));
+        return @event;
+    }
+
+    /// <summary>Wakes the dispatcher: an event was committed, publish it now rather than at the next poll.</summary>
+    public void Committed() => signal.Raise();
+
+    /// <summary>
+    /// The oldest unpublished events of one physical database, from the logical shards the map places there and
+    /// that are not paused by a move (rows a move left behind are the mover's; the shard's new home publishes them).
+    /// </summary>
+    public async Task<IReadOnlyList<IntegrationEvent>> PeekAsync(string physicalDatabase, int limit, CancellationToken cancellationToken)
+    {
+        var owned = OwnedShards(physicalDatabase);
+        if (owned.Length == 0)
+        {
+            return [];
+        }
+
+        await using var connection = await databases.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken);
+        var rows = await connection.QueryAsync<OutboxRow>(new CommandDefinition(
+            $"""
+            SELECT id AS Id, user_id AS UserId, event_type AS Type, payload AS Payload, created_at AS CreatedAt FROM outbox
+            WHERE ((user_id >> {ShardedId.SequenceBits}) & {ShardedId.MaxLogicalShards - 1}) {databases.Dialect.InList("@owned")}
+            ORDER BY id LIMIT @limit
+            """, new { owned, limit }, cancellationToken: cancellationToken));
+        return rows.Select(r => new IntegrationEvent(r.Id, r.Type, r.UserId, r.Payload, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToList();
+    }
+
+    /// <summary>Deletes published events. A fence (a move froze the shard a moment ago) leaves them: the new home publishes them again, and consumers deduplicate.</summary>
+    public async Task<int> RemoveAsync(string physicalDatabase, IReadOnlyList<long> eventIds, CancellationToken cancellationToken)
+    {
+        await using var connection = await databases.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken);
+        try
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                $"DELETE FROM outbox WHERE id {databases.Dialect.InList("@eventIds")}", new { eventIds = eventIds.ToArray() }, cancellationToken: cancellationToken));
+        }
+        catch (Exception exception) when (databases.Dialect.IsShardFenced(exception))
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Events waiting in every outbox (a gauge and a test's "at rest" check).</summary>
+    public async Task<long> CountAsync(CancellationToken cancellationToken)
+    {
+        long total = 0;
+        foreach (var physical in databases.ShardMap.PhysicalDatabases)
+        {
+            await using var connection = await databases.OpenPhysicalShardAsync(physical, DataIntent.Write, cancellationToken);
+            total += await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM outbox", cancellationToken: cancellationToken));
+        }
+
+        return total;
+    }
+
+    private long[] OwnedShards(string physicalDatabase)
+    {
+        var map = databases.ShardMap;
+        return Enumerable.Range(0, map.LogicalShardCount)
+            .Where(l => map.PhysicalDatabaseOf(l) == physicalDatabase && !databases.Routing.IsPaused(l)).Select(l => (long)l).ToArray();
+    }
+
+    private sealed record OutboxRow(long Id, long UserId, string Type, string Payload, long CreatedAt);
+}
+
+/// <summary>A doorbell from committing requests to the dispatcher: many rings while it works count as one.</summary>
+public sealed class OutboxSignal
+{
+    private readonly System.Threading.Channels.Channel<bool> _bell = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+
+    public void Raise() => _bell.Writer.TryWrite(true);
+
+    /// <summary>Waits for a ring or the timeout, whichever comes first.</summary>
+    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        try
+        {
+            await _bell.Reader.ReadAsync(timeoutSource.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // the poll interval passed without a ring
+        }
+    }
+}

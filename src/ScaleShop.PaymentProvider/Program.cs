@@ -20,3 +20,9 @@ namespace ScaleShop.PaymentProvider
     /// <summary>A type of this assembly for WebApplicationFactory in test projects that also see the storefront's Program.</summary>
     public sealed class PaymentProviderEntryPoint;
 }
+
+/// <summary>
+/// Internal on purpose: .NET 10 makes a top-level Program public, and test projects see both this process and
+/// the storefront; tests reach this one through <see cref="ScaleShop.PaymentProvider.PaymentProviderEntryPoint"/>.
+/// </summary>
+internal partial class Program;

@@ -5,6 +5,7 @@ using ScaleShop.Storefront.Admin;
 using ScaleShop.Storefront.Caching;
 using ScaleShop.Storefront.Cart;
 using ScaleShop.Storefront.Catalog;
+using ScaleShop.Storefront.Chaos;
 using ScaleShop.Storefront.Hosting;
 using ScaleShop.Storefront.Messaging;
 using ScaleShop.Storefront.Orders;
@@ -19,7 +20,8 @@ builder.AddAccounts();
 builder.Services.AddScaleShopData(builder.Configuration);
 builder.Services.AddStorefrontCaching(builder.Configuration);
 builder.Services.AddMessaging(builder.Configuration);
-builder.Services.AddCatalog().AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations().AddAdmin();
+builder.Services.AddChaos(builder.Configuration);
+builder.Services.AddCatalog(builder.Configuration).AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations().AddAdmin();
 
 var app = builder.Build();
 app.UseProblemDetailsForErrors();
@@ -29,7 +31,7 @@ app.UseAuthorization();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapGroup("/api/v1")
-    .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi().MapMessagingApi();
+    .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi().MapMessagingApi().MapChaosApi();
 app.Run();
 
 /// <summary>Entry point, visible to the test host.</summary>

@@ -54,17 +54,22 @@ public sealed class PaymentLedger
             """);
     }
 
-    public Task<Outcome> AuthorizeAsync(string key, long amountCents, string currency, string reference, bool decline, CancellationToken cancellationToken) =>
-        IdempotentAsync(key, $"authorize|{amountCents}|{currency}|{reference}", async (connection, transaction) =>
+    /// <summary>
+    /// Authorizes a payment; with <paramref name="capture"/> also captures it in the same step (a "sale", what
+    /// real providers call automatic capture: one round trip instead of two).
+    /// </summary>
+    public Task<Outcome> AuthorizeAsync(string key, long amountCents, string currency, string reference, bool capture, bool decline, CancellationToken cancellationToken) =>
+        IdempotentAsync(key, $"authorize|{amountCents}|{currency}|{reference}|{capture}", async (connection, transaction) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var status = decline ? PaymentStatus.Declined : capture ? PaymentStatus.Captured : PaymentStatus.Authorized;
             var payment = new Payment("pay_" + Guid.NewGuid().ToString("N"), reference, amountCents, currency,
-                decline ? PaymentStatus.Declined : PaymentStatus.Authorized, 0, 0, DateTimeOffset.FromUnixTimeMilliseconds(now));
+                status, status == PaymentStatus.Captured ? amountCents : 0, 0, DateTimeOffset.FromUnixTimeMilliseconds(now));
             await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO payments (id, reference, amount_cents, currency, status, created_at, updated_at)
-                VALUES (@Id, @Reference, @AmountCents, @Currency, @Status, @now, @now)
-                """, new { payment.Id, payment.Reference, payment.AmountCents, payment.Currency, payment.Status, now }, transaction, cancellationToken: cancellationToken));
+                INSERT INTO payments (id, reference, amount_cents, currency, status, captured_cents, created_at, updated_at)
+                VALUES (@Id, @Reference, @AmountCents, @Currency, @Status, @CapturedCents, @now, @now)
+                """, new { payment.Id, payment.Reference, payment.AmountCents, payment.Currency, payment.Status, payment.CapturedCents, now }, transaction, cancellationToken: cancellationToken));
             return decline ? Problem(402, "Payment declined", "The card issuer declined the payment.", payment.Id) : new Outcome(201, JsonSerializer.Serialize(payment, Json));
         }, cancellationToken);
 

@@ -10,7 +10,8 @@ public static class PaymentStatus
     public const string Declined = "declined";
 }
 
-public sealed record AuthorizeRequest(long? AmountCents, string? Currency, string? Reference);
+/// <summary><c>capture: true</c> authorizes and captures in one step.</summary>
+public sealed record AuthorizeRequest(long? AmountCents, string? Currency, string? Reference, bool? Capture);
 
 public sealed record AmountRequest(long? AmountCents);
 

@@ -80,7 +80,7 @@ public static class PaymentsApi
 
         return errors.Count > 0
             ? Task.FromResult<IResult>(TypedResults.ValidationProblem(errors))
-            : WithKey(request, key => ledger.AuthorizeAsync(key, body.AmountCents!.Value, body.Currency!, body.Reference!, faults.ShouldDecline(), ct));
+            : WithKey(request, key => ledger.AuthorizeAsync(key, body.AmountCents!.Value, body.Currency!, body.Reference!, body.Capture ?? false, faults.ShouldDecline(), ct));
     }
 
     private static async Task<IResult> WithKey(HttpRequest request, Func<string, Task<Outcome>> operation)

@@ -4,6 +4,7 @@ using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
+using ScaleShop.Storefront.Orders.Settlement;
 
 namespace ScaleShop.Storefront.Admin;
 
@@ -16,6 +17,8 @@ public static class AdminApi
         admin.MapGet("/shards", GetShards);
         admin.MapPost("/shards/{logicalShard:int}/move", StartMove);
         admin.MapGet("/shards/{logicalShard:int}/move", GetMove).ProducesProblem(StatusCodes.Status404NotFound);
+        // Runs a reconciliation pass now (it also runs on a timer): what a crash left half-done, finished.
+        admin.MapPost("/reconciliation", async (OrderReconciliation reconciliation, CancellationToken ct) => TypedResults.Ok(await reconciliation.RunOnceAsync(ct)));
         return api;
     }
 

@@ -7,6 +7,9 @@ namespace ScaleShop.Storefront.Catalog;
 
 public static class CatalogApi
 {
+    private const string IdSort = "id";
+    private const string PopularSort = "popular";
+
     public static RouteGroupBuilder MapCatalogApi(this RouteGroupBuilder api)
     {
         var catalog = api.MapGroup("").WithTags("Catalog");
@@ -20,10 +23,20 @@ public static class CatalogApi
         TypedResults.Ok(new ItemsResponse<Category>(await catalog.GetCategoriesAsync(cancellationToken)));
 
     private static async Task<Results<Ok<Page<ProductSummary>>, ValidationProblem>> ListProducts(
-        long? categoryId, int? limit, string? after, CatalogService catalog, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+        long? categoryId, int? limit, string? after, string? sort, CatalogService catalog, IOptions<ApiOptions> options, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         var page = PageRequest.Parse(limit, after, partsInCursor: 1, options.Value, errors);
+        var popular = string.Equals(sort, PopularSort, StringComparison.Ordinal);
+        if (sort is not null && !popular && sort != IdSort)
+        {
+            errors.Add("sort", $"sort must be '{IdSort}' (default) or '{PopularSort}'.");
+        }
+        else if (popular && after is not null)
+        {
+            // Popularity changes between requests, so a cursor into it would skip or repeat products: one page only.
+            errors.Add("after", "sort=popular returns one page (the top products); after is not accepted with it.");
+        }
         long afterId = 0;
         if (page.After is [var cursor] && (!Cursor.TryReadLong(cursor, out afterId) || afterId < 0))
         {
@@ -40,7 +53,9 @@ public static class CatalogApi
             return Problems.Validation(errors);
         }
 
-        return TypedResults.Ok(await catalog.ListProductsAsync(categoryId, afterId, page.Limit, cancellationToken));
+        return popular
+            ? TypedResults.Ok(new Page<ProductSummary>(await catalog.ListPopularAsync(categoryId, page.Limit, cancellationToken), null))
+            : TypedResults.Ok(await catalog.ListProductsAsync(categoryId, afterId, page.Limit, cancellationToken));
     }
 
     private static async Task<Results<Ok<Product>, ProblemHttpResult>> GetProduct(long id, CatalogService catalog, CancellationToken cancellationToken) =>

@@ -82,6 +82,18 @@ public sealed class CatalogService
         return pool.Where(p => p.Id != excludeProductId).Take(limit).ToList();
     }
 
+    /// <summary>Most bought products (eventually consistent with orders), optionally in one category; cached as the best-sellers are.</summary>
+    public ValueTask<IReadOnlyList<ProductSummary>> ListPopularAsync(long? categoryId, int limit, CancellationToken cancellationToken) =>
+        _cache.GetOrSetAsync<IReadOnlyList<ProductSummary>>($"popular:{categoryId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"}:{limit}",
+            (_, ct) => _store.ListPopularAsync(categoryId, limit, ct),
+            options: _popularEntry, tags: [PopularTag], token: cancellationToken);
+
+    /// <summary>"Customers also bought": products most often in the same orders as <paramref name="productId"/>.</summary>
+    public ValueTask<IReadOnlyList<ProductSummary>> GetAlsoBoughtAsync(long productId, int limit, CancellationToken cancellationToken) =>
+        _cache.GetOrSetAsync<IReadOnlyList<ProductSummary>>($"also-bought:{productId}:{limit}",
+            (_, ct) => _store.GetAlsoBoughtAsync(productId, limit, ct),
+            options: _popularEntry, tags: [PopularTag], token: cancellationToken);
+
     /// <summary>
     /// A product changed: its own entry is overwritten with the new row (read back from the primary by the
     /// update), so no instance can refill it from a replica that is still behind; everything else that shows

@@ -55,6 +55,29 @@ public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time)
         return rows.Select(r => r.ToSummary()).ToList();
     }
 
+    /// <summary>The most bought products (units, from the popularity projection), optionally within one category.</summary>
+    public async Task<IReadOnlyList<ProductSummary>> ListPopularAsync(long? categoryId, int take, CancellationToken cancellationToken)
+    {
+        var sql = categoryId is null
+            ? $"SELECT {SummaryColumns} FROM product_popularity pp JOIN products p ON p.id = pp.product_id ORDER BY pp.units DESC, pp.product_id LIMIT @take"
+            : $"SELECT {SummaryColumns} FROM product_popularity pp JOIN products p ON p.id = pp.product_id WHERE pp.category_id = @categoryId ORDER BY pp.units DESC, pp.product_id LIMIT @take";
+        await using var connection = await databases.OpenCatalogAsync(DataIntent.Read, cancellationToken);
+        var rows = await connection.QueryAsync<SummaryRow>(new CommandDefinition(sql, new { categoryId, take }, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToSummary()).ToList();
+    }
+
+    /// <summary>Products most often bought together with <paramref name="productId"/> (the co-purchase projection).</summary>
+    public async Task<IReadOnlyList<ProductSummary>> GetAlsoBoughtAsync(long productId, int take, CancellationToken cancellationToken)
+    {
+        await using var connection = await databases.OpenCatalogAsync(DataIntent.Read, cancellationToken);
+        var rows = await connection.QueryAsync<SummaryRow>(new CommandDefinition(
+            $"""
+            SELECT {SummaryColumns} FROM co_purchases cp JOIN products p ON p.id = cp.other_product_id
+            WHERE cp.product_id = @productId ORDER BY cp.orders DESC, cp.other_product_id LIMIT @take
+            """, new { productId, take }, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToSummary()).ToList();
+    }
+
     /// <summary>
     /// Applies an admin's partial update in one transaction; null when the product does not exist. A new
     /// stock is the product's total: on a hot product it is spread evenly over its buckets. A new bucket

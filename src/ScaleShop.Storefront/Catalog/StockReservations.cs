@@ -187,6 +187,36 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
         return released.Sum(r => r.Quantity);
     }
 
+    /// <summary>
+    /// Gives a cancelled order's stock back, once: the <c>stock_returns</c> row keyed by the order and the
+    /// increments commit together, so a retry, a second instance or reconciliation finds the row and does
+    /// nothing. Returns true when this call returned the stock, false when it had been returned already.
+    /// Stock comes back to the product's own row (as when one order drained several buckets).
+    /// </summary>
+    public async Task<bool> ReturnForCancelledOrderAsync(long orderId, IReadOnlyList<StockRequest> lines, CancellationToken cancellationToken)
+    {
+        await using var connection = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
+        await using var transaction = databases.BeginWriteTransaction(connection);
+        var first = await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO stock_returns (order_id, returned_at) VALUES (@orderId, @now) ON CONFLICT DO NOTHING",
+            new { orderId, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken)) == 1;
+        if (!first)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return false;
+        }
+
+        foreach (var line in lines.OrderBy(l => l.ProductId))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE products SET stock = stock + @Quantity, sold_count = CASE WHEN sold_count > @Quantity THEN sold_count - @Quantity ELSE 0 END WHERE id = @ProductId",
+                line, transaction, cancellationToken: cancellationToken));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
     /// <summary>Reservations older than <paramref name="olderThan"/>: orders whose request died or is very late.</summary>
     public async Task<IReadOnlyList<HeldReservation>> FindOlderThanAsync(DateTimeOffset olderThan, int max, CancellationToken cancellationToken)
     {

@@ -31,7 +31,7 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
     /// </summary>
     public async Task<IReadOnlyList<IntegrationEvent>> PeekAsync(string physicalDatabase, int limit, CancellationToken cancellationToken)
     {
-        var owned = OwnedShards(physicalDatabase);
+        var owned = databases.WritableShardsOn(physicalDatabase);
         if (owned.Length == 0)
         {
             return [];
@@ -41,7 +41,7 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
         var rows = await connection.QueryAsync<OutboxRow>(new CommandDefinition(
             $"""
             SELECT id AS Id, user_id AS UserId, event_type AS Type, payload AS Payload, created_at AS CreatedAt FROM outbox
-            WHERE ((user_id >> {ShardedId.SequenceBits}) & {ShardedId.MaxLogicalShards - 1}) {databases.Dialect.InList("@owned")}
+            WHERE {databases.InLogicalShards("user_id", "@owned")}
             ORDER BY id LIMIT @limit
             """, new { owned, limit }, cancellationToken: cancellationToken));
         return rows.Select(r => new IntegrationEvent(r.Id, r.Type, r.UserId, r.Payload, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToList();
@@ -73,13 +73,6 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
         }
 
         return total;
-    }
-
-    private long[] OwnedShards(string physicalDatabase)
-    {
-        var map = databases.ShardMap;
-        return Enumerable.Range(0, map.LogicalShardCount)
-            .Where(l => map.PhysicalDatabaseOf(l) == physicalDatabase && !databases.Routing.IsPaused(l)).Select(l => (long)l).ToArray();
     }
 
     private sealed record OutboxRow(long Id, long UserId, string Type, string Payload, long CreatedAt);

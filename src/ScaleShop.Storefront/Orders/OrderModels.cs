@@ -3,14 +3,29 @@ using ScaleShop.Storefront.Common;
 
 namespace ScaleShop.Storefront.Orders;
 
+/// <summary>
+/// An order's life: written <see cref="PendingPayment"/> (stock already taken), then paid and
+/// <see cref="Confirmed"/>, or <see cref="Cancelled"/> (stock given back, any capture refunded). Only
+/// pending_payment ever changes, and only by a conditional update, so an order settles once.
+/// </summary>
 public static class OrderStatus
 {
+    public const string PendingPayment = "pending_payment";
     public const string Confirmed = "confirmed";
+    public const string Cancelled = "cancelled";
+}
+
+/// <summary>Why an order was cancelled (<see cref="Order.StatusReason"/>).</summary>
+public static class CancellationReason
+{
+    public const string PaymentDeclined = "payment_declined";
+    public const string PaymentRejected = "payment_rejected";
+    public const string PaymentTimedOut = "payment_timed_out";
 }
 
 public sealed record OrderLine(long ProductId, string Name, int Quantity, decimal UnitPrice);
 
-public sealed record Order(string Id, string Status, IReadOnlyList<OrderLine> Items, decimal Total, string Currency, DateTimeOffset CreatedAt);
+public sealed record Order(string Id, string Status, IReadOnlyList<OrderLine> Items, decimal Total, string Currency, DateTimeOffset CreatedAt, string? StatusReason = null);
 
 /// <summary>What the client asked for: explicit lines (POST /orders) or the cart's contents (checkout).</summary>
 public sealed record OrderRequest(IReadOnlyList<StockRequest> Lines, bool FromCart);
@@ -32,9 +47,9 @@ public abstract record PlaceOrderOutcome
 
 internal static class OrderMapping
 {
-    public static Order ToOrder(long id, string status, long totalCents, string currency, long createdAt, IEnumerable<OrderLine> lines) =>
+    public static Order ToOrder(long id, string status, long totalCents, string currency, long createdAt, IEnumerable<OrderLine> lines, string? statusReason = null) =>
         new(id.ToString(System.Globalization.CultureInfo.InvariantCulture), status, lines.ToList(), Money.FromCents(totalCents), currency,
-            DateTimeOffset.FromUnixTimeMilliseconds(createdAt));
+            DateTimeOffset.FromUnixTimeMilliseconds(createdAt), statusReason);
 }
 
 public sealed record OrderItemInput(long? ProductId, int? Quantity);

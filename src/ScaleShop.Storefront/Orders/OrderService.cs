@@ -5,23 +5,28 @@ using Microsoft.Extensions.Options;
 using ScaleShop.Data.Sharding;
 using ScaleShop.Storefront.Cart;
 using ScaleShop.Storefront.Catalog;
+using ScaleShop.Storefront.Chaos;
+using ScaleShop.Storefront.Orders.Settlement;
 
 namespace ScaleShop.Storefront.Orders;
 
 /// <summary>
-/// Places an order across two databases without a distributed transaction:
+/// Places an order across two databases and a payment provider without a distributed transaction:
 /// <list type="number">
 /// <item>claim the Idempotency-Key on the user's shard (a concurrent duplicate waits for the first);</item>
 /// <item>take the stock in the catalog, recording a reservation in the same transaction;</item>
-/// <item>write the order on the user's shard in the transaction that completes the claim;</item>
-/// <item>drop the reservation (batched, off the request path: <see cref="ReservationConfirmer"/>).</item>
+/// <item>write the order, pending_payment, with its event, in the transaction that completes the claim;</item>
+/// <item>drop the reservation (batched, off the request path: <see cref="ReservationConfirmer"/>);</item>
+/// <item>pay within <see cref="OrdersOptions.InlinePaymentBudget"/>: confirmed (201), cancelled if declined (402),
+/// or still pending (202) when the provider is slow or down — the settlement worker finishes it.</item>
 /// </list>
 /// If step 3 fails the stock is given back at once; if the process dies between 2 and 3 the
-/// <see cref="ReservationSweeper"/> gives it back once the claim's lease has run out. Steps 2–4 ignore the
-/// client's cancellation: a client that hangs up must not leave half an order behind.
+/// <see cref="ReservationSweeper"/> gives it back once the claim's lease has run out; after 3 the order exists
+/// and is settled by whoever gets to it first. Steps 2–5 ignore the client's cancellation: a client that hangs
+/// up must not leave half an order behind.
 /// </summary>
 public sealed class OrderService(
-    OrderStore orders, StockReservations stock, ReservationConfirmer confirmer, CartStore carts,
+    OrderStore orders, StockReservations stock, ReservationConfirmer confirmer, CartStore carts, OrderSettlement settlement, CheckoutFaults faults,
     IOptions<OrdersOptions> options, TimeProvider time, ILogger<OrderService> logger)
 {
     private const string CartRequestHash = "cart-checkout";
@@ -72,6 +77,7 @@ public sealed class OrderService(
             await Task.Delay(limits.DuplicatePollInterval, time, cancellationToken);
         }
 
+        faults.After(CheckoutStep.KeyClaimed);
         return await PlaceClaimedAsync(userId, idempotencyKey, claimToken, request);
     }
 
@@ -103,7 +109,8 @@ public sealed class OrderService(
             }
 
             reserved = true;
-            var order = await orders.CompleteAsync(userId, key, claimToken, reservedLines, request.FromCart, unstoppable);
+            faults.After(CheckoutStep.StockReserved);
+            var order = await orders.CompleteAsync(userId, key, claimToken, reservedLines, request.FromCart, time.GetUtcNow() + options.Value.SettleLease, unstoppable);
             if (order is null)
             {
                 // Our lease ran out and a retry took the key over: that retry places the order, not us.
@@ -111,14 +118,16 @@ public sealed class OrderService(
                 return new PlaceOrderOutcome.StillInProgress(options.Value.DuplicatePollInterval * 10);
             }
 
+            reserved = false; // the order holds the stock now: nothing below gives it back except a cancellation
             if (!confirmer.TryEnqueue(claimToken))
             {
                 await ConfirmQuietlyAsync(claimToken);
             }
 
-            return new PlaceOrderOutcome.Placed(order, Replayed: false);
+            faults.After(CheckoutStep.OrderWritten);
+            return new PlaceOrderOutcome.Placed(await PayQuietlyAsync(userId, order, reservedLines), Replayed: false);
         }
-        catch (Exception exception)
+        catch (Exception exception) when (exception is not SimulatedCrashException)
         {
             logger.LogError(exception, "Placing order for user {UserId} with key {IdempotencyKey} failed; undoing", userId, key);
             await CompensateAsync(userId, key, claimToken, reserved);
@@ -141,6 +150,24 @@ public sealed class OrderService(
         {
             // The sweeper finishes the job once the lease has run out.
             logger.LogError(exception, "Undoing the order of user {UserId} with key {IdempotencyKey} failed; the reservation sweeper will retry", userId, key);
+        }
+    }
+
+    /// <summary>Pays the just-written order within the inline budget; any failure leaves it pending for the worker.</summary>
+    private async Task<Order> PayQuietlyAsync(ShardedId userId, Order order, IReadOnlyList<ReservedLine> lines)
+    {
+        var pending = new SettlementOrder(long.Parse(order.Id, CultureInfo.InvariantCulture), userId.Value, order.Status, lines.Sum(l => l.UnitPriceCents * l.Quantity),
+            order.Currency, null, order.CreatedAt, 0, 0, true, lines.Select(l => new SettlementLine(l.ProductId, l.Quantity, l.UnitPriceCents)).ToList());
+        try
+        {
+            using var budget = new CancellationTokenSource(options.Value.InlinePaymentBudget);
+            var result = await settlement.PayAsync(pending, SettlementMetrics.InlinePath, budget.Token);
+            return order with { Status = result.Status, StatusReason = result.IsFinal ? result.Reason : null };
+        }
+        catch (Exception exception) when (exception is not SimulatedCrashException)
+        {
+            logger.LogWarning(exception, "Paying order {OrderId} failed after it was written; the settlement worker takes it over", order.Id);
+            return order;
         }
     }
 

@@ -19,14 +19,16 @@ public static class OrdersApi
     public static RouteGroupBuilder MapOrdersApi(this RouteGroupBuilder api)
     {
         var orders = api.MapGroup("").WithTags("Orders").RequireAuthorization(AccountsExtensions.UserPolicy);
-        orders.MapPost("/orders", Place).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        orders.MapPost("/cart/checkout", Checkout).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        orders.MapPost("/orders", Place).ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        orders.MapPost("/cart/checkout", Checkout).ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         orders.MapGet("/orders", List);
         orders.MapGet("/orders/{id}", Get).ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
-    private static async Task<Results<Created<Order>, ValidationProblem, ProblemHttpResult>> Place(
+    private static async Task<Results<Created<Order>, Accepted<Order>, ValidationProblem, ProblemHttpResult>> Place(
         PlaceOrderRequest request, [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         ClaimsPrincipal user, OrderService orders, IOptions<OrdersOptions> options, HttpContext http, CancellationToken cancellationToken)
     {
@@ -39,7 +41,7 @@ public static class OrdersApi
         return ToResult(await orders.PlaceAsync(user.UserId()!.Value, idempotencyKey, parsed, cancellationToken), http);
     }
 
-    private static async Task<Results<Created<Order>, ValidationProblem, ProblemHttpResult>> Checkout(
+    private static async Task<Results<Created<Order>, Accepted<Order>, ValidationProblem, ProblemHttpResult>> Checkout(
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey, ClaimsPrincipal user, OrderService orders, HttpContext http, CancellationToken cancellationToken) =>
         ToResult(await orders.PlaceAsync(user.UserId()!.Value, idempotencyKey, new OrderRequest([], FromCart: true), cancellationToken), http);
 
@@ -72,7 +74,7 @@ public static class OrdersApi
         return order is null ? Problems.NotFound($"You have no order {id}.") : TypedResults.Ok(order);
     }
 
-    private static Results<Created<Order>, ValidationProblem, ProblemHttpResult> ToResult(PlaceOrderOutcome outcome, HttpContext http)
+    private static Results<Created<Order>, Accepted<Order>, ValidationProblem, ProblemHttpResult> ToResult(PlaceOrderOutcome outcome, HttpContext http)
     {
         switch (outcome)
         {
@@ -82,7 +84,21 @@ public static class OrdersApi
                     http.Response.Headers[ReplayedHeader] = "true";
                 }
 
-                return TypedResults.Created($"/api/v1/orders/{placed.Order.Id}", placed.Order);
+                // A replay answers with the order's state now: a 202 retried later may come back 201.
+                var location = $"/api/v1/orders/{placed.Order.Id}";
+                switch (placed.Order.Status)
+                {
+                    case OrderStatus.Confirmed:
+                        return TypedResults.Created(location, placed.Order);
+                    case OrderStatus.PendingPayment:
+                        http.Response.Headers.RetryAfter = "1";
+                        return TypedResults.Accepted(location, placed.Order);
+                    default:
+                        http.Response.Headers.Location = location;
+                        return TypedResults.Problem(statusCode: StatusCodes.Status402PaymentRequired, title: "Payment not accepted",
+                            detail: $"Order {placed.Order.Id} was cancelled ({placed.Order.StatusReason}); nothing was charged and the stock was released.",
+                            extensions: new Dictionary<string, object?> { ["orderId"] = placed.Order.Id, ["orderStatus"] = placed.Order.Status, ["reason"] = placed.Order.StatusReason });
+                }
             case PlaceOrderOutcome.Invalid invalid:
                 return Problems.Validation(invalid.Errors);
             case PlaceOrderOutcome.InsufficientStock shortage:

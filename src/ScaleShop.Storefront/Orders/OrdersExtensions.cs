@@ -1,5 +1,6 @@
 using ScaleShop.Data;
 using ScaleShop.Storefront.Orders.Payments;
+using ScaleShop.Storefront.Orders.Settlement;
 
 namespace ScaleShop.Storefront.Orders;
 
@@ -14,8 +15,13 @@ public static class OrdersExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ReservationConfirmer>());
         services.AddSingleton<ReservationSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<ReservationSweeper>());
-        // The payment provider's client; checkout starts paying through it with the order state machine.
         services.AddPaymentProvider(configuration);
+        services.AddSingleton<SettlementMetrics>();
+        services.AddSingleton<OrderSettlement>();
+        services.AddSingleton<PendingOrderSettler>();
+        services.AddHostedService(sp => sp.GetRequiredService<PendingOrderSettler>());
+        services.AddSingleton<OrderReconciliation>();
+        services.AddHostedService(sp => sp.GetRequiredService<OrderReconciliation>());
         return services;
     }
 }

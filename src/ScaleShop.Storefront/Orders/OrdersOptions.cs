@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace ScaleShop.Storefront.Orders;
 
 /// <summary>Order placement (section <c>Orders</c>).</summary>
-public sealed class OrdersOptions
+public sealed class OrdersOptions : IValidatableObject
 {
     public const string SectionName = "Orders";
 
@@ -52,6 +52,62 @@ public sealed class OrdersOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// How long checkout waits for the payment before answering 202 with the order pending_payment. Customers
+    /// can buy while the provider is slow or down; the settlement worker finishes the payment.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan InlinePaymentBudget { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long whoever is paying an order (the request, or one worker) owns it before another may try. Must exceed
+    /// <see cref="InlinePaymentBudget"/> and the payment client's total timeout.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan SettleLease { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the settlement worker looks for pending orders whose turn has come.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan SettleInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(1, 100_000)]
+    public int SettleBatchSize { get; set; } = 200;
+
+    /// <summary>Orders paid at once per instance by the worker (the payment client's bulkhead caps calls in flight too).</summary>
+    [Range(1, 1000)]
+    public int SettleConcurrency { get; set; } = 8;
+
+    /// <summary>Wait before retrying a payment that failed; doubling with jitter up to <see cref="SettleMaxBackoff"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan SettleBaseBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan SettleMaxBackoff { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A pending order older than this is given up: confirmed if the provider shows it paid, else cancelled.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan PendingPaymentTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often reconciliation looks for what a crash left half-done.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    [Range(1, 100_000)]
+    public int ReconcileBatchSize { get; set; } = 200;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (SettleLease <= InlinePaymentBudget)
+        {
+            yield return new ValidationResult("Orders:SettleLease must exceed Orders:InlinePaymentBudget.", [nameof(SettleLease)]);
+        }
+
+        if (SettleMaxBackoff < SettleBaseBackoff)
+        {
+            yield return new ValidationResult("Orders:SettleMaxBackoff must be at least Orders:SettleBaseBackoff.", [nameof(SettleMaxBackoff)]);
+        }
+    }
 }
 
 [OptionsValidator]

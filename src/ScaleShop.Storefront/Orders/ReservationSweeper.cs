@@ -1,3 +1,4 @@
+using ScaleShop.Storefront.Common;
 using Microsoft.Extensions.Options;
 using ScaleShop.Data;
 using ScaleShop.Data.Sharding;
@@ -63,20 +64,10 @@ public sealed class ReservationSweeper(
         return released;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicWork.RunAsync(options.Value.SweepInterval, time, logger, "Sweeping stock reservations", async ct =>
         {
-            try
-            {
-                await SweepOnceAsync(stoppingToken);
-                await PurgeExpiredKeysAsync(stoppingToken);
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogError(exception, "Sweeping stock reservations failed; retrying next interval");
-            }
-        }
-    }
+            await SweepOnceAsync(ct);
+            await PurgeExpiredKeysAsync(ct);
+        }, stoppingToken);
 }

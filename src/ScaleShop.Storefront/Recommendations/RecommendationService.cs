@@ -13,13 +13,14 @@ public abstract record RecommendationOutcome
 }
 
 /// <summary>
-/// For now: the best-sellers by order count (cached), without the product being viewed. The separate
-/// recommendations service (co-purchases, personal picks) replaces this behind the same response, with these
-/// popular items as its fallback.
+/// For a product: what customers also bought with it (the co-purchase projection, <c>related</c>); otherwise, or
+/// while nothing has been bought with it yet, the best-sellers by order count (<c>popular</c>). The separate
+/// recommendations service (personal picks) replaces this behind the same response, with these as its fallback.
 /// </summary>
 public sealed class RecommendationService(CatalogService catalog)
 {
     public const string PopularSource = "popular";
+    public const string RelatedSource = "related";
     public const int DefaultCount = 10;
     public const int MaxCount = 50;
 
@@ -34,6 +35,11 @@ public sealed class RecommendationService(CatalogService catalog)
         if (productId is { } id && (id <= 0 || await catalog.GetProductAsync(id, cancellationToken) is null))
         {
             return new RecommendationOutcome.UnknownProduct(id);
+        }
+
+        if (productId is { } viewed && await catalog.GetAlsoBoughtAsync(viewed, count, cancellationToken) is { Count: > 0 } related)
+        {
+            return new RecommendationOutcome.Recommended(related, RelatedSource);
         }
 
         return new RecommendationOutcome.Recommended(await catalog.GetBestSellersAsync(count, productId, cancellationToken), PopularSource);

@@ -15,7 +15,7 @@ public sealed record CartDto(List<CartItemDto> Items, decimal Total, string Curr
 
 public sealed record OrderItemDto(long ProductId, int Quantity, decimal UnitPrice);
 
-public sealed record OrderDto(string Id, string Status, List<OrderItemDto> Items, decimal Total, string Currency, DateTimeOffset CreatedAt);
+public sealed record OrderDto(string Id, string Status, List<OrderItemDto> Items, decimal Total, string Currency, DateTimeOffset CreatedAt, string? StatusReason = null);
 
 public sealed record RecommendationsDto(List<ProductDto> Items, string Source);
 

@@ -54,8 +54,12 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
         return id <= SeededProducts ? id : throw new InvalidOperationException("The test catalog has run out of unused products.");
     }
 
+    /// <summary>The payment provider this storefront pays through: a real one, over real HTTP, with settable faults.</summary>
+    public PaymentProviderHost Payments { get; } = new();
+
     public ValueTask InitializeAsync()
     {
+        Payments.StartServer();
         StartServer();
         return ValueTask.CompletedTask;
     }
@@ -86,6 +90,13 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     {
         await using var connection = await Service<IDatabaseRouter>().OpenCatalogAsync(DataIntent.Write, CancellationToken.None);
         await connection.ExecuteAsync(sql);
+    }
+
+    /// <summary>Numbers from the catalog database (for tests that check projections or stock directly).</summary>
+    public async Task<List<long>> QueryCatalogAsync(string sql, object? parameters = null)
+    {
+        await using var connection = await Service<IDatabaseRouter>().OpenCatalogAsync(DataIntent.Write, CancellationToken.None);
+        return (await connection.QueryAsync<long>(sql, parameters)).AsList();
     }
 
     public async Task ExecuteOnShardAsync(string physicalDatabase, string sql)
@@ -142,6 +153,8 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["Auth:PasswordHashIterations"] = "10000",
             // The sweeper is driven by the tests that need it.
             ["Orders:SweepInterval"] = "01:00:00",
+            ["Orders:ReconcileInterval"] = "01:00:00",
+            ["Payments:BaseUrl"] = Payments.BaseAddress.ToString(),
             ["Logging:LogLevel:Default"] = "Warning",
         }.Concat(ExtraSettings))
         {
@@ -154,6 +167,7 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        await Payments.DisposeAsync();
         GC.SuppressFinalize(this);
         if (_ownsDataDirectory)
         {

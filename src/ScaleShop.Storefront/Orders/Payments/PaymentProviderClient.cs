@@ -36,8 +36,9 @@ public sealed class PaymentProviderClient(HttpClient http)
 {
     private const string KeyHeader = "Idempotency-Key";
 
-    public Task<PaymentResult> AuthorizeAsync(string idempotencyKey, long amountCents, string currency, string reference, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, "v1/authorizations", idempotencyKey, new { amountCents, currency, reference }, cancellationToken);
+    /// <summary>Authorizes <paramref name="amountCents"/>; with <paramref name="capture"/> the provider captures it in the same step.</summary>
+    public Task<PaymentResult> AuthorizeAsync(string idempotencyKey, long amountCents, string currency, string reference, CancellationToken cancellationToken, bool capture = false) =>
+        SendAsync(HttpMethod.Post, "v1/authorizations", idempotencyKey, new { amountCents, currency, reference, capture }, cancellationToken);
 
     public Task<PaymentResult> CaptureAsync(string paymentId, string idempotencyKey, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"v1/payments/{Uri.EscapeDataString(paymentId)}/capture", idempotencyKey, new { }, cancellationToken);

@@ -5,9 +5,9 @@
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS payment_id text;
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS updated_at bigint NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS settle_after bigint NOT NULL DEFAULT 0;
-ALTER TABLE orders ADD COLUMN IF NOT EXISTS settle_attempts integer NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS settle_attempts bigint NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS status_reason text;
-ALTER TABLE orders ADD COLUMN IF NOT EXISTS compensated integer NOT NULL DEFAULT 1;
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS compensated bigint NOT NULL DEFAULT 1;
 
 -- Partial indexes: the workers' queues stay as small as the work, not as large as the order history.
 CREATE INDEX IF NOT EXISTS ix_orders_pending ON orders (settle_after) WHERE status = 'pending_payment';

@@ -27,16 +27,22 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     private int _nextUser;
 
     private readonly bool _ownsDataDirectory;
+    private readonly bool _ownsPayments;
 
     public StorefrontApp() : this(NewDataDirectory(), ownsDataDirectory: true)
     {
     }
 
-    /// <summary>An app over an existing folder, as after a restart; the folder is left for its owner.</summary>
-    internal StorefrontApp(string dataDirectory, bool ownsDataDirectory = false)
+    /// <summary>
+    /// An app over an existing folder, as after a restart; the folder is left for its owner. With
+    /// <paramref name="payments"/>, it pays through that provider (left running for its owner) instead of its own.
+    /// </summary>
+    internal StorefrontApp(string dataDirectory, bool ownsDataDirectory = false, PaymentProviderHost? payments = null)
     {
         DataDirectory = dataDirectory;
         _ownsDataDirectory = ownsDataDirectory;
+        _ownsPayments = payments is null;
+        Payments = payments ?? new PaymentProviderHost();
         UseKestrel(0);
     }
 
@@ -55,7 +61,7 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     /// <summary>The payment provider this storefront pays through: a real one, over real HTTP, with settable faults.</summary>
-    public PaymentProviderHost Payments { get; } = new();
+    public PaymentProviderHost Payments { get; }
 
     public ValueTask InitializeAsync()
     {
@@ -140,7 +146,19 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        var settings = TestStorage.Settings(DataDirectory);
+        var settings = Settings(DataDirectory, Payments.BaseAddress);
+        foreach (var (key, value) in ExtraSettings)
+        {
+            settings[key] = value; // later settings win: a fixture's own override beats the defaults
+        }
+
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
+    }
+
+    /// <summary>The configuration of a test storefront over <paramref name="dataDirectory"/>, also for one started as a separate process.</summary>
+    public static Dictionary<string, string?> Settings(string dataDirectory, Uri paymentProvider)
+    {
+        var settings = TestStorage.Settings(dataDirectory);
         foreach (var (key, value) in new Dictionary<string, string?>
         {
             ["Seed:OnFirstStart"] = "true",
@@ -154,20 +172,24 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
             // The sweeper is driven by the tests that need it.
             ["Orders:SweepInterval"] = "01:00:00",
             ["Orders:ReconcileInterval"] = "01:00:00",
-            ["Payments:BaseUrl"] = Payments.BaseAddress.ToString(),
+            ["Payments:BaseUrl"] = paymentProvider.ToString(),
             ["Logging:LogLevel:Default"] = "Warning",
-        }.Concat(ExtraSettings))
+        })
         {
-            settings[key] = value; // later settings win: a fixture's own override beats the defaults
+            settings[key] = value;
         }
 
-        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
+        return settings;
     }
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        await Payments.DisposeAsync();
+        if (_ownsPayments)
+        {
+            await Payments.DisposeAsync();
+        }
+
         GC.SuppressFinalize(this);
         if (_ownsDataDirectory)
         {

@@ -26,6 +26,7 @@ local max_product = 200
 local run_id = "bench"
 local counter = 0
 non2xx = 0
+accepted = 0
 status_409 = 0
 status_4xx = 0
 status_5xx = 0
@@ -60,6 +61,9 @@ function request()
 end
 
 function response(status, headers, body)
+   if status == 202 then
+      accepted = accepted + 1 -- pending_payment: the provider was slow or down, the order settles later
+   end
    if status < 200 or status > 299 then
       non2xx = non2xx + 1
       if status == 409 then
@@ -77,7 +81,9 @@ end
 
 function done(summary, latency, requests)
    local total_non2xx, total_409, total_4xx, total_5xx, sample = 0, 0, 0, 0, ""
+   local total_accepted = 0
    for _, thread in ipairs(threads) do
+      total_accepted = total_accepted + (thread:get("accepted") or 0)
       total_non2xx = total_non2xx + (thread:get("non2xx") or 0)
       total_409 = total_409 + (thread:get("status_409") or 0)
       total_4xx = total_4xx + (thread:get("status_4xx") or 0)
@@ -95,8 +101,8 @@ function done(summary, latency, requests)
    end
 
    local e = summary.errors
-   io.write(string.format("BENCH requests=%d duration_us=%d rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d non2xx=%d socket_errors=%d\n",
+   io.write(string.format("BENCH requests=%d duration_us=%d rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d non2xx=%d socket_errors=%d accepted=%d\n",
       summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
       latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-      total_non2xx, e.connect + e.read + e.write + e.timeout))
+      total_non2xx, e.connect + e.read + e.write + e.timeout, total_accepted))
 end

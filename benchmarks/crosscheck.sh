@@ -16,11 +16,13 @@ ENDPOINT="${ENDPOINT:-/api/v1/products/42}"
 STOREFRONT_PORT="${STOREFRONT_PORT:-5310}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/benchmarks/lib.sh"
 URL="http://127.0.0.1:$STOREFRONT_PORT"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/scaleshop-crosscheck.XXXXXX")"
 STOREFRONT_PID=""
 cleanup() {
     local status=$?
+    payment_provider_stop
     [[ -n "$STOREFRONT_PID" ]] && { kill "$STOREFRONT_PID" 2>/dev/null || true; wait "$STOREFRONT_PID" 2>/dev/null || true; }
     if [[ $status -ne 0 ]]; then echo "Logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
     exit "$status"
@@ -36,6 +38,7 @@ if [[ "$SKIP_BUILD" != "1" ]]; then
     done
 fi
 
+payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5341}"
 env Storage__DataDirectory="$WORK/data" Storage__Provider=Sqlite ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &
 STOREFRONT_PID=$!

@@ -27,6 +27,7 @@ THINK_MS="${THINK_MS:-500}"
 STOREFRONT_PORT="${STOREFRONT_PORT:-5320}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/benchmarks/lib.sh"
 OUT="${OUT:-$ROOT/load-results/mix-$PROVIDER-$(date -u +%Y%m%d-%H%M%S)}"
 URL="http://127.0.0.1:$STOREFRONT_PORT"
 DB_PREFIX="mixbench"
@@ -35,6 +36,7 @@ export Storage__DataDirectory="$WORK/data"
 STOREFRONT_PID=""
 cleanup() {
     local status=$?
+    payment_provider_stop
     [[ -n "$STOREFRONT_PID" ]] && { kill "$STOREFRONT_PID" 2>/dev/null || true; wait "$STOREFRONT_PID" 2>/dev/null || true; }
     [[ "$PROVIDER" == "postgres" ]] && { "$ROOT/deploy/local/topology.sh" drop-databases "$DB_PREFIX" || true; }
     if [[ $status -ne 0 && $status -ne 1 ]]; then echo "Logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
@@ -65,6 +67,7 @@ CLI=(dotnet "$ROOT/src/ScaleShop.Cli/bin/Release/net10.0/scaleshop.dll")
 log "Seeding $PRODUCTS products and $USERS users ($PROVIDER)"
 "${CLI[@]}" seed --products "$PRODUCTS" --users "$USERS" >"$WORK/seed.log" 2>&1 || { cat "$WORK/seed.log" >&2; exit 1; }
 
+payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5321}"
 env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Seed__OnFirstStart=false \
     Admin__Email=mix-admin@scaleshop.test Admin__Password=mix-admin-pass \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &

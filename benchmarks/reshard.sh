@@ -39,6 +39,7 @@ MOVE="${MOVE:-1}"
 if [[ "${PROVIDER:-postgres}" == "sqlite" ]]; then MOVE_VIA="${MOVE_VIA:-api}"; else MOVE_VIA="${MOVE_VIA:-cli}"; fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/benchmarks/lib.sh"
 BENCH="$ROOT/benchmarks"
 URL="http://127.0.0.1:$STOREFRONT_PORT"
 ADMIN_EMAIL="bench-admin@scaleshop.test"
@@ -56,6 +57,7 @@ mkdir -p "$DATA"
 STOREFRONT_PID=""
 cleanup() {
     local status=$?
+    payment_provider_stop
     if [[ -n "$STOREFRONT_PID" ]] && kill -0 "$STOREFRONT_PID" 2>/dev/null; then
         kill "$STOREFRONT_PID" 2>/dev/null || true
         wait "$STOREFRONT_PID" 2>/dev/null || true
@@ -99,6 +101,7 @@ log "Seeding $PRODUCTS products and $USERS users ($PROVIDER)"
 tail -2 "$WORK/seed.log" >&2
 
 log "Starting the storefront on $URL"
+payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5331}"
 env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     Admin__Email="$ADMIN_EMAIL" Admin__Password="$ADMIN_PASSWORD" Seed__OnFirstStart=false \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &

@@ -35,6 +35,7 @@ KEEP_DATA="${KEEP_DATA:-0}"
 STOREFRONT_ENV="${STOREFRONT_ENV:-}"   # extra NAME=value settings for the storefront only, for what-if runs
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/benchmarks/lib.sh"
 BENCH="$ROOT/benchmarks"
 STOREFRONT_URL="http://127.0.0.1:$STOREFRONT_PORT"
 BASELINE_URL="http://127.0.0.1:$BASELINE_PORT"
@@ -54,6 +55,7 @@ BASELINE_PID=""
 
 cleanup() {
     local status=$?
+    payment_provider_stop
     for pid in "$STOREFRONT_PID" "$BASELINE_PID"; do
         if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
             kill "$pid" 2>/dev/null || true
@@ -100,6 +102,7 @@ BASELINE_DLL="$BENCH/ScaleShop.Benchmarks.Baseline/bin/Release/net10.0/ScaleShop
 # ---------------------------------------------------------------------------------------------- start
 log "Starting storefront on $STOREFRONT_URL (data in $DATA) and baseline on $BASELINE_URL"
 read -r -a storefront_extra_env <<<"$STOREFRONT_ENV"
+payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5182}"
 env ASPNETCORE_ENVIRONMENT=Production \
     Storage__DataDirectory="$DATA" \
     Logging__LogLevel__Default=Warning \

@@ -19,7 +19,7 @@ public sealed class ArchitectureTests
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
 
     private static readonly string[] FeatureNamespaces =
-        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common"];
+        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common", "Messaging", "Chaos"];
 
     [Fact]
     public void The_data_tier_knows_nothing_of_ASP_NET_Core()
@@ -85,6 +85,16 @@ public sealed class ArchitectureTests
         // Endpoints of any module may name the Accounts policies and read the signed-in user; module internals may not reach downstream.
         var violations = (result.FailingTypeNames ?? []).Where(name => !IsHttpFacing(name)).ToList();
         Assert.True(violations.Count == 0, $"{module} depends on a module downstream of it: " + string.Join(", ", violations));
+    }
+
+    [Fact]
+    public void Messaging_is_infrastructure_that_no_feature_depends_back_on()
+    {
+        // Publishers and consumers share only the event contracts in Messaging; Messaging itself knows no feature.
+        var result = Types.InAssembly(Storefront).That().ResideInNamespaceStartingWith("ScaleShop.Storefront.Messaging")
+            .ShouldNot().HaveDependencyOnAny(new[] { "Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin" }
+                .Select(f => $"ScaleShop.Storefront.{f}").ToArray()).GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
     }
 
     [Fact]

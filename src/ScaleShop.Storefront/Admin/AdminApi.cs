@@ -19,6 +19,7 @@ public static class AdminApi
         admin.MapGet("/shards/{logicalShard:int}/move", GetMove).ProducesProblem(StatusCodes.Status404NotFound);
         // Runs a reconciliation pass now (it also runs on a timer): what a crash left half-done, finished.
         admin.MapPost("/reconciliation", async (OrderReconciliation reconciliation, CancellationToken ct) => TypedResults.Ok(await reconciliation.RunOnceAsync(ct)));
+        admin.MapGet("/orders/backlog", async (OrderReconciliation reconciliation, CancellationToken ct) => TypedResults.Ok(await reconciliation.BacklogAsync(ct)));
         return api;
     }
 

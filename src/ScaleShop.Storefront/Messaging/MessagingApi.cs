@@ -12,7 +12,8 @@ public sealed record DeadLetterView(string Id, string Consumer, long EventId, st
 
 public sealed record DeadLetterList(IReadOnlyList<DeadLetterView> Items);
 
-public sealed record OutboxView(long Pending);
+/// <summary>Events waiting in the outboxes, and lag percentiles since this instance started.</summary>
+public sealed record OutboxView(long Pending, LagReport Lag);
 
 /// <summary>The operator's view of the event flow: what waits in the outboxes, what was parked, and replaying it.</summary>
 public static class MessagingApi
@@ -22,7 +23,7 @@ public static class MessagingApi
     public static RouteGroupBuilder MapMessagingApi(this RouteGroupBuilder api)
     {
         var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy);
-        admin.MapGet("/outbox", async (Outbox outbox, CancellationToken ct) => TypedResults.Ok(new OutboxView(await outbox.CountAsync(ct))));
+        admin.MapGet("/outbox", async (Outbox outbox, MessagingMetrics metrics, CancellationToken ct) => TypedResults.Ok(new OutboxView(await outbox.CountAsync(ct), metrics.Report())));
         admin.MapGet("/dead-letters", List);
         admin.MapPost("/dead-letters/{id}/replay", Replay).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return api;

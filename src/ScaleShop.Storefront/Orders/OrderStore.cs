@@ -228,6 +228,17 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
             DateTimeOffset.FromUnixTimeMilliseconds(header.CreatedAt), header.SettleAfter, (int)header.SettleAttempts, header.Compensated != 0, lines.AsList());
     }
 
+    /// <summary>Orders still waiting for their payment, and cancelled ones not yet compensated, on one physical database.</summary>
+    public async Task<(long PendingPayment, long Uncompensated)> CountUnsettledAsync(string physicalDatabase, CancellationToken cancellationToken)
+    {
+        await using var connection = await databases.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken);
+        var pending = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM orders WHERE status = 'pending_payment'", cancellationToken: cancellationToken));
+        var uncompensated = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM orders WHERE status = 'cancelled' AND compensated = 0", cancellationToken: cancellationToken));
+        return (pending, uncompensated);
+    }
+
     /// <summary>Pending orders of one physical database whose turn has come (the request that wrote them gave up or died).</summary>
     public Task<IReadOnlyList<OrderRef>> FindDuePendingAsync(string physicalDatabase, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         FindAsync(physicalDatabase, "status = 'pending_payment' AND settle_after <= @now", "settle_after", new { now = now.ToUnixTimeMilliseconds(), limit }, cancellationToken);

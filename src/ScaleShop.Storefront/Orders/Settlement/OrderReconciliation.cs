@@ -5,6 +5,9 @@ using ScaleShop.Data;
 namespace ScaleShop.Storefront.Orders.Settlement;
 
 /// <summary>What one reconciliation pass found half-done and finished.</summary>
+/// <summary>How much settlement work is outstanding across every physical database (the payment backlog).</summary>
+public sealed record SettlementBacklog(long PendingPayment, long CancelledNotCompensated);
+
 public sealed record ReconciliationReport(int ReservationsReleased, int PendingOrdersSettled, int CancelledOrdersCompensated, int CompensationsStillOpen);
 
 /// <summary>
@@ -22,6 +25,19 @@ public sealed class OrderReconciliation(
     ReservationSweeper sweeper, PendingOrderSettler settler, OrderStore orders, OrderSettlement settlement, SettlementMetrics metrics,
     IDatabaseRouter databases, IOptions<OrdersOptions> options, TimeProvider time, ILogger<OrderReconciliation> logger) : BackgroundService
 {
+    public async Task<SettlementBacklog> BacklogAsync(CancellationToken cancellationToken)
+    {
+        long pending = 0, uncompensated = 0;
+        foreach (var physical in databases.ShardMap.PhysicalDatabases)
+        {
+            var counts = await orders.CountUnsettledAsync(physical, cancellationToken);
+            pending += counts.PendingPayment;
+            uncompensated += counts.Uncompensated;
+        }
+
+        return new SettlementBacklog(pending, uncompensated);
+    }
+
     public async Task<ReconciliationReport> RunOnceAsync(CancellationToken cancellationToken)
     {
         var released = await sweeper.SweepOnceAsync(cancellationToken);

@@ -1,0 +1,42 @@
+# Shared by the benchmark scripts (source it). Every storefront they start pays through a real payment
+# provider process, as in production: without one, checkouts would wait out the payment budget and answer 202.
+#
+#   payment_provider_start WORK PORT   start the provider's Release build on 127.0.0.1:PORT (database in WORK),
+#                                      wait until it is ready and export Payments__BaseUrl for the storefront
+#   payment_provider_faults JSON       set its faults, e.g. '{"latencyMs":50}' or '{"down":true}'
+#   payment_provider_stop              stop it (call from the script's cleanup)
+
+PAYMENT_PROVIDER_PID=""
+
+payment_provider_start() {
+    local work=$1 port=$2
+    local root
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    local dll="$root/src/ScaleShop.PaymentProvider/bin/Release/net10.0/ScaleShop.PaymentProvider.dll"
+    if [[ ! -f "$dll" || "${SKIP_BUILD:-0}" != "1" ]]; then
+        dotnet build -c Release --nologo -v q "$root/src/ScaleShop.PaymentProvider/ScaleShop.PaymentProvider.csproj" >"$work/build-provider.log" 2>&1 \
+            || { cat "$work/build-provider.log" >&2; return 1; }
+    fi
+    env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning PaymentProvider__DataDirectory="$work/payment-provider" \
+        dotnet "$dll" --urls "http://127.0.0.1:$port" >"$work/payment-provider.log" 2>&1 &
+    PAYMENT_PROVIDER_PID=$!
+    local deadline=$((SECONDS + 60))
+    until curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null; do
+        kill -0 "$PAYMENT_PROVIDER_PID" 2>/dev/null || { cat "$work/payment-provider.log" >&2; return 1; }
+        ((SECONDS < deadline)) || { echo "payment provider not ready after 60 s" >&2; return 1; }
+        sleep 0.3
+    done
+    export Payments__BaseUrl="http://127.0.0.1:$port/"
+}
+
+payment_provider_faults() {
+    curl -fsS -X PUT "${Payments__BaseUrl}admin/faults" -H 'Content-Type: application/json' -d "$1" >/dev/null
+}
+
+payment_provider_stop() {
+    if [[ -n "$PAYMENT_PROVIDER_PID" ]] && kill -0 "$PAYMENT_PROVIDER_PID" 2>/dev/null; then
+        kill "$PAYMENT_PROVIDER_PID" 2>/dev/null || true
+        wait "$PAYMENT_PROVIDER_PID" 2>/dev/null || true
+    fi
+    PAYMENT_PROVIDER_PID=""
+}

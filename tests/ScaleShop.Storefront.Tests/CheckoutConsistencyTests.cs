@@ -229,6 +229,22 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
     }
 
     [Fact]
+    public async Task Applied_event_ids_are_forgotten_after_their_retention_and_only_then()
+    {
+        var productId = StorefrontApp.TakeProductId();
+        var recent = new IntegrationEvent(Random.Shared.NextInt64(1L << 50, 1L << 60), OrderEvents.Confirmed, 1,
+            OrderEvents.Serialize(new OrderEventPayload(1, 1, "confirmed", 100, "USD", null, null, [new OrderEventLine(productId, 1, 100)])), DateTimeOffset.UtcNow);
+        var old = recent with { Id = recent.Id + 1 };
+        await app.Service<IEventBus>().PublishAsync([recent, old], TestContext.Current.CancellationToken);
+        await app.ExecuteOnCatalogAsync($"UPDATE processed_events SET processed_at = 0 WHERE event_id = {old.Id}");
+
+        Assert.True(await app.Service<ProcessedEventsPurger>().PurgeOnceAsync(TestContext.Current.CancellationToken) >= 1);
+
+        Assert.Equal([recent.Id], await app.QueryCatalogAsync(
+            "SELECT event_id FROM processed_events WHERE event_id IN (@a, @b)", new { a = recent.Id, b = old.Id }));
+    }
+
+    [Fact]
     public async Task A_poison_event_is_parked_listed_and_kept_when_its_replay_still_fails_while_the_rest_of_its_batch_applies()
     {
         var productId = StorefrontApp.TakeProductId();
@@ -270,6 +286,10 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
             .ReadAsync<PageDto<ProductDto>>(), p => p.Items.Any(i => i.Id == first));
         Assert.Equal(first, popular.Items[0].Id); // 40 units: nothing else in the test catalog sells that much of one product
         Assert.Null(popular.Next);
+        using var admin = await app.AdminAsync();
+        var outbox = await (await admin.GetAsync("/api/v1/admin/outbox", TestContext.Current.CancellationToken)).ReadAsync<OutboxDto>();
+        Assert.Equal(0, outbox.Pending);
+        Assert.True(outbox.Lag.Publish.Count >= 2 && outbox.Lag.Consumers["popularity"].Count >= 1, $"lag report: {outbox.Lag}");
         await (await client.GetAsync("/api/v1/products?sort=cheapest", TestContext.Current.CancellationToken)).AssertFieldErrorAsync("sort");
         await (await client.GetAsync("/api/v1/products?sort=popular&after=abc", TestContext.Current.CancellationToken)).AssertFieldErrorAsync("after");
     }
@@ -386,4 +406,10 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
     private sealed record DeadLetterDto(string Id, string Consumer, long EventId, string EventType, string Error);
 
     private sealed record DeadLetterListDto(List<DeadLetterDto> Items);
+
+    private sealed record LagSummaryDto(long Count, double P50Ms, double P99Ms);
+
+    private sealed record LagDto(LagSummaryDto Publish, Dictionary<string, LagSummaryDto> Consumers);
+
+    private sealed record OutboxDto(long Pending, LagDto Lag);
 }

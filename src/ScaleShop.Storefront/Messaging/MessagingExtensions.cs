@@ -21,6 +21,8 @@ public static class MessagingExtensions
         services.AddSingleton<DeadLetterReplayer>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<ProcessedEventsPurger>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProcessedEventsPurger>());
 
         var provider = configuration.GetSection(MessagingOptions.SectionName)[nameof(MessagingOptions.Provider)] ?? MessagingOptions.InProcess;
         if (string.Equals(provider, MessagingOptions.NatsProvider, StringComparison.OrdinalIgnoreCase))

@@ -39,6 +39,9 @@ public sealed class MessagingOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
     public TimeSpan ProcessedEventRetention { get; set; } = TimeSpan.FromDays(7);
 
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ProcessedEventPurgeInterval { get; set; } = TimeSpan.FromHours(1);
+
     [ValidateObjectMembers]
     public NatsMessagingOptions Nats { get; set; } = new();
 

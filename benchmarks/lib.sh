@@ -8,6 +8,12 @@
 
 PAYMENT_PROVIDER_PID=""
 
+# Benchmarks drive the storefront from one address (127.0.0.1) at the rate of thousands of clients: the per-client
+# rate limit would measure itself. Set Protection__RateLimitingEnabled=true to include it.
+export Protection__RateLimitingEnabled="${Protection__RateLimitingEnabled:-false}"
+# Nothing balances load in front of a benchmark's instance: stop at once.
+export Shutdown__DrainDelay="${Shutdown__DrainDelay:-00:00:00}"
+
 payment_provider_start() {
     local work=$1 port=$2
     local root

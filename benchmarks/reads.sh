@@ -28,6 +28,7 @@ SKIP_BUILD="${SKIP_BUILD:-0}"
 KEEP_DATA="${KEEP_DATA:-0}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/benchmarks/lib.sh"   # benchmark-wide settings (no per-client rate limit from one address)
 BENCH="$ROOT/benchmarks"
 TOPOLOGY="$ROOT/deploy/local/topology.sh"
 URL="http://127.0.0.1:$STOREFRONT_PORT"

@@ -9,6 +9,7 @@ builder.Services.AddPayments(builder.Configuration).AddFaults();
 
 var app = builder.Build();
 app.UseProblemDetailsForErrors();
+app.UseGracefulShutdown();
 app.UseFaults(); // injected latency and failures, settable at run time, on /v1 only
 app.MapDefaultEndpoints();
 app.MapPaymentsApi();

@@ -11,6 +11,7 @@ using ScaleShop.Storefront.Messaging;
 using ScaleShop.Storefront.Orders;
 using ScaleShop.Storefront.Recommendations;
 using ScaleShop.Storefront.Search;
+using ScaleShop.Storefront.Resilience;
 
 // Settings ship beside the binary, so the process may start from any folder (relative data paths follow it).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -21,12 +22,15 @@ builder.Services.AddScaleShopData(builder.Configuration);
 builder.Services.AddStorefrontCaching(builder.Configuration);
 builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddChaos(builder.Configuration);
+builder.Services.AddServiceProtection(builder.Configuration);
 builder.Services.AddCatalog(builder.Configuration).AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations().AddAdmin();
 
 var app = builder.Build();
 app.UseProblemDetailsForErrors();
+app.UseGracefulShutdown();
 app.UseConsistencyTokens();
 app.UseAuthentication();
+app.UseServiceProtection();
 app.UseAuthorization();
 app.MapOpenApi();
 app.MapDefaultEndpoints();

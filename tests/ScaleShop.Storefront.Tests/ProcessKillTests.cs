@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Sockets;
 using ScaleShop.Storefront.Messaging;
 using ScaleShop.Storefront.Orders.Settlement;
 using ScaleShop.Testing;
@@ -14,7 +11,7 @@ namespace ScaleShop.Storefront.Tests;
 /// started again over the same databases: every order a client was told about exists once and ends confirmed,
 /// nobody is charged twice, and stock adds up once reconciliation has run.
 /// </summary>
-public sealed class ProcessKillTests : IAsyncLifetime
+public sealed class ProcessKillTests : RealProcessTest
 {
     private const int Buyers = 8;
     private const int Products = 4;
@@ -22,32 +19,22 @@ public sealed class ProcessKillTests : IAsyncLifetime
     private static readonly TimeSpan LoadBeforeKill = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private readonly PaymentProviderHost _payments = new();
-    private readonly string _dataDirectory = StorefrontApp.NewDataDirectory();
-
-    public ValueTask InitializeAsync()
-    {
-        _payments.StartServer();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _payments.DisposeAsync();
-        await TestStorage.DeleteAsync(_dataDirectory);
-    }
-
     [Fact]
     public async Task Killing_the_process_mid_checkout_loses_and_doubles_nothing()
     {
         var ct = TestContext.Current.CancellationToken;
         // Slow enough that a kill lands while orders are between "written" and "paid".
-        await _payments.SetFaultsAsync(latencyMs: 40);
+        await Payments.SetFaultsAsync(latencyMs: 40);
         long[] products = [.. Enumerable.Range(1, Products).Select(i => (long)i)];
         var attempts = new ConcurrentDictionary<string, (int Buyer, long ProductId)>();
         var acknowledged = new ConcurrentDictionary<string, bool>();
 
-        var first = await StorefrontProcess.StartAsync(_dataDirectory, _payments.BaseAddress, ct);
+        var first = await StorefrontProcess.StartAsync(DataDirectory, Payments.BaseAddress, new Dictionary<string, string>
+        {
+            ["Orders__ClaimLease"] = "00:00:01",
+            ["Orders__SettleLease"] = "00:00:01.500",
+            ["Orders__InlinePaymentBudget"] = "00:00:00.500",
+        }, ct);
         List<HttpClient> buyers;
         try
         {
@@ -87,9 +74,9 @@ public sealed class ProcessKillTests : IAsyncLifetime
         Assert.True(beforeKill > 0, "No order was acknowledged before the kill: the test proved nothing.");
 
         // Second life: the same databases, the same provider, in-process so the test can look inside.
-        await using var second = new StorefrontApp(_dataDirectory, payments: _payments);
+        await using var second = new StorefrontApp(DataDirectory, payments: Payments);
         await second.InitializeAsync();
-        await _payments.SetFaultsAsync();
+        await Payments.SetFaultsAsync();
         var clients = await Task.WhenAll(Enumerable.Range(0, Buyers).Select(i => second.SignedInAsync(EmailOf(i), "scaleshop-demo")));
         foreach (var (key, (buyer, productId)) in attempts)
         {
@@ -140,7 +127,7 @@ public sealed class ProcessKillTests : IAsyncLifetime
         Assert.All(orders, o => Assert.Equal("confirmed", o.Status));
         foreach (var order in orders)
         {
-            var payments = await _payments.PaymentsForAsync(order.Id);
+            var payments = await Payments.PaymentsForAsync(order.Id);
             Assert.Equal((long)(order.Total * 100), payments.Sum(p => p.CapturedCents - p.RefundedCents));
             Assert.Single(payments, p => p.CapturedCents > 0);
         }
@@ -177,108 +164,6 @@ public sealed class ProcessKillTests : IAsyncLifetime
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return null; // the connection died with the process
-        }
-    }
-
-    /// <summary>The storefront's own build output run with <c>dotnet</c>, configured through environment variables.</summary>
-    private sealed class StorefrontProcess
-    {
-        private readonly Process _process;
-
-        private StorefrontProcess(Process process, Uri address)
-        {
-            _process = process;
-            Address = address;
-        }
-
-        public Uri Address { get; }
-
-        public bool HasExited => _process.HasExited;
-
-        public static async Task<StorefrontProcess> StartAsync(string dataDirectory, Uri paymentProvider, CancellationToken cancellationToken)
-        {
-            var address = new Uri($"http://127.0.0.1:{FreePort()}/");
-            var start = new ProcessStartInfo("dotnet", [StorefrontAssembly()]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var (key, value) in StorefrontApp.Settings(dataDirectory, paymentProvider))
-            {
-                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-            }
-
-            start.Environment["ASPNETCORE_URLS"] = address.ToString();
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-            start.Environment["Orders__ClaimLease"] = "00:00:01";
-            start.Environment["Orders__SettleLease"] = "00:00:01.500";
-            start.Environment["Orders__InlinePaymentBudget"] = "00:00:00.500";
-            var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var storefront = new StorefrontProcess(process, address);
-            using var probe = new HttpClient { BaseAddress = address };
-            var deadline = DateTimeOffset.UtcNow + Patience;
-            while (true)
-            {
-                Assert.False(process.HasExited, $"The storefront process exited with {(process.HasExited ? process.ExitCode : 0)} while starting.");
-                try
-                {
-                    if ((await probe.GetAsync("/health/ready", cancellationToken)).IsSuccessStatusCode)
-                    {
-                        return storefront;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                    // not listening yet
-                }
-
-                Assert.True(DateTimeOffset.UtcNow < deadline, $"The storefront process was not ready in {Patience}.");
-                await Task.Delay(200, cancellationToken);
-            }
-        }
-
-        public async Task<HttpClient> SignedInAsync(string email, string password, CancellationToken cancellationToken)
-        {
-            using var anonymous = new HttpClient { BaseAddress = Address };
-            var response = await anonymous.PostAsJsonAsync("/api/v1/sessions", new { email, password }, cancellationToken);
-            response.EnsureSuccessStatusCode();
-            var token = await response.Content.ReadFromJsonAsync<StorefrontApp.TokenDto>(cancellationToken);
-            var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(10) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token!.AccessToken);
-            return client;
-        }
-
-        /// <summary>SIGKILL: no graceful shutdown, no flushing, nothing the process could finish.</summary>
-        public void Kill()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit();
-            }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        /// <summary>The storefront built in the same configuration as this test assembly.</summary>
-        private static string StorefrontAssembly()
-        {
-            var here = AppContext.BaseDirectory;
-            var configuration = here.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-            var root = new DirectoryInfo(here);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "ScaleShop.slnx")))
-            {
-                root = root.Parent;
-            }
-
-            var path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Repository root not found."),
-                "src", "ScaleShop.Storefront", "bin", configuration, "net10.0", "ScaleShop.Storefront.dll");
-            return File.Exists(path) ? path : throw new InvalidOperationException($"Build the storefront first: {path} is missing.");
         }
     }
 }

@@ -30,6 +30,7 @@ public class PaymentProviderHost : WebApplicationFactory<PaymentProviderEntryPoi
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["PaymentProvider:DataDirectory"] = _directory,
+            ["Shutdown:DrainDelay"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
         }));
     }

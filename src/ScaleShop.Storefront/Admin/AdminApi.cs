@@ -5,6 +5,7 @@ using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
 using ScaleShop.Storefront.Orders.Settlement;
+using ScaleShop.Storefront.Resilience;
 
 namespace ScaleShop.Storefront.Admin;
 
@@ -12,7 +13,7 @@ public static class AdminApi
 {
     public static RouteGroupBuilder MapAdminApi(this RouteGroupBuilder api)
     {
-        var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy);
+        var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy).WithPriority(RequestPriority.Exempt);
         admin.MapPut("/products/{id:long}", UpdateProduct).ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapGet("/shards", GetShards);
         admin.MapPost("/shards/{logicalShard:int}/move", StartMove);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Common.Http;
+using ScaleShop.Storefront.Resilience;
 
 namespace ScaleShop.Storefront.Chaos;
 
@@ -15,7 +16,7 @@ public static class ChaosApi
 
     public static RouteGroupBuilder MapChaosApi(this RouteGroupBuilder api)
     {
-        var chaos = api.MapGroup("/admin/chaos").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy);
+        var chaos = api.MapGroup("/admin/chaos").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy).WithPriority(RequestPriority.Exempt);
         chaos.MapGet("/checkout", (CheckoutFaults faults) => TypedResults.Ok(View(faults)));
         chaos.MapPost("/checkout", Arm).ProducesProblem(StatusCodes.Status409Conflict);
         chaos.MapDelete("/checkout", (CheckoutFaults faults) =>

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Common.Http;
+using ScaleShop.Storefront.Resilience;
 
 namespace ScaleShop.Storefront.Messaging;
 
@@ -22,7 +23,7 @@ public static class MessagingApi
 
     public static RouteGroupBuilder MapMessagingApi(this RouteGroupBuilder api)
     {
-        var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy);
+        var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy).WithPriority(RequestPriority.Exempt);
         admin.MapGet("/outbox", async (Outbox outbox, MessagingMetrics metrics, CancellationToken ct) => TypedResults.Ok(new OutboxView(await outbox.CountAsync(ct), metrics.Report())));
         admin.MapGet("/dead-letters", List);
         admin.MapPost("/dead-letters/{id}/replay", Replay).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);

@@ -6,6 +6,7 @@ using ScaleShop.Data.Sharding;
 using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
+using ScaleShop.Storefront.Resilience;
 
 namespace ScaleShop.Storefront.Orders;
 
@@ -19,9 +20,9 @@ public static class OrdersApi
     public static RouteGroupBuilder MapOrdersApi(this RouteGroupBuilder api)
     {
         var orders = api.MapGroup("").WithTags("Orders").RequireAuthorization(AccountsExtensions.UserPolicy);
-        orders.MapPost("/orders", Place).ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status409Conflict)
+        orders.MapPost("/orders", Place).WithPriority(RequestPriority.Critical).ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        orders.MapPost("/cart/checkout", Checkout).ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status409Conflict)
+        orders.MapPost("/cart/checkout", Checkout).WithPriority(RequestPriority.Critical).ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         orders.MapGet("/orders", List);
         orders.MapGet("/orders/{id}", Get).ProducesProblem(StatusCodes.Status404NotFound);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
+using ScaleShop.Storefront.Resilience;
 
 namespace ScaleShop.Storefront.Recommendations;
 
@@ -11,7 +12,7 @@ public static class RecommendationsApi
 {
     public static RouteGroupBuilder MapRecommendationsApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/recommendations", Get).WithTags("Recommendations").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/recommendations", Get).WithTags("Recommendations").WithPriority(RequestPriority.Low).ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 

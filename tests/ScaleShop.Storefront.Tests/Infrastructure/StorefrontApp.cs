@@ -173,6 +173,13 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["Orders:SweepInterval"] = "01:00:00",
             ["Orders:ReconcileInterval"] = "01:00:00",
             ["Payments:BaseUrl"] = paymentProvider.ToString(),
+            // Every test client shares 127.0.0.1, and tests run many at once: per-client limits are tested by their own fixture.
+            ["Protection:AnonymousRequestsPerSecond"] = "1000000",
+            ["Protection:AnonymousBurst"] = "1000000",
+            ["Protection:UserRequestsPerSecond"] = "1000000",
+            ["Protection:UserBurst"] = "1000000",
+            // Disposing a fixture is a shutdown: no load balancer to drain from here (the shutdown test sets its own).
+            ["Shutdown:DrainDelay"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
         })
         {

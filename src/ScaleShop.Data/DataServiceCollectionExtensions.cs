@@ -1,3 +1,5 @@
+using ScaleShop.Data.Resilience;
+using ScaleShop.Resilience;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,6 +24,9 @@ public static class DataServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DataMetrics>();
+        services.AddValidatedOptions<DatabaseResilienceOptions, DatabaseResilienceOptionsValidator>(configuration, DatabaseResilienceOptions.SectionName);
+        services.AddDependencyResilience(configuration);
+        services.TryAddSingleton<DatabaseResilience>();
         services.TryAddSingleton<ShardedIdGenerator>();
         services.TryAddSingleton<ShardRouting>();
         services.TryAddSingleton<ShardMapStore>();

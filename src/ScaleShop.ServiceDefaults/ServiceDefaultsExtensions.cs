@@ -63,7 +63,8 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("ScaleShop.*"))
+                .AddMeter("ScaleShop.*")
+                .AddMeter("Polly")) // resilience events of every pipeline: retries, breaker transitions, timeouts, injected faults
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName, "ScaleShop.*")
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health"))

@@ -1,3 +1,4 @@
+using ScaleShop.Data.Resilience;
 using System.Diagnostics;
 using System.Collections.Frozen;
 using System.Data.Common;
@@ -30,12 +31,15 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
     private readonly DataMetrics _metrics;
     private readonly TimeProvider _time;
 
-    public PostgresDatabaseRouter(IOptions<StorageOptions> options, ShardRouting routing, DataMetrics metrics, TimeProvider time)
+    private readonly DatabaseResilience _resilience;
+
+    public PostgresDatabaseRouter(IOptions<StorageOptions> options, ShardRouting routing, DataMetrics metrics, TimeProvider time, DatabaseResilience resilience)
     {
         var storage = options.Value;
         var postgres = storage.Postgres;
         Routing = routing;
         _metrics = metrics;
+        _resilience = resilience;
         _time = time;
         _sharding = storage.Sharding;
         _readFromReplicas = postgres.ReadFromReplicas;
@@ -224,7 +228,10 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         }
     }
 
-    private async ValueTask<DbConnection> OpenAsync(string name, DataIntent intent, CancellationToken cancellationToken)
+    private ValueTask<DbConnection> OpenAsync(string name, DataIntent intent, CancellationToken cancellationToken) =>
+        _resilience.OpenAsync(name, ct => OpenUnprotectedAsync(name, intent, ct), cancellationToken);
+
+    private async ValueTask<DbConnection> OpenUnprotectedAsync(string name, DataIntent intent, CancellationToken cancellationToken)
     {
         var endpoints = _databases[name];
         if (intent == DataIntent.Write)

@@ -1,3 +1,4 @@
+using ScaleShop.Data.Resilience;
 using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
@@ -34,11 +35,14 @@ public sealed partial class SqliteDatabaseRouter : IDatabaseRouter
     private readonly DataMetrics _metrics;
     private readonly TimeProvider _time;
 
-    public SqliteDatabaseRouter(IOptions<StorageOptions> options, ShardRouting routing, DataMetrics metrics, TimeProvider time)
+    private readonly DatabaseResilience _resilience;
+
+    public SqliteDatabaseRouter(IOptions<StorageOptions> options, ShardRouting routing, DataMetrics metrics, TimeProvider time, DatabaseResilience resilience)
     {
         var storage = options.Value;
         Routing = routing;
         _metrics = metrics;
+        _resilience = resilience;
         _time = time;
         _sqlite = storage.Sqlite;
         _sharding = storage.Sharding;
@@ -91,7 +95,10 @@ public sealed partial class SqliteDatabaseRouter : IDatabaseRouter
     public DbTransaction BeginWriteTransaction(DbConnection connection) =>
         ((SqliteConnection)connection).BeginTransaction(deferred: false);
 
-    private async ValueTask<DbConnection> OpenAsync(string name, string connectionString, DataIntent intent, CancellationToken cancellationToken)
+    private ValueTask<DbConnection> OpenAsync(string name, string connectionString, DataIntent intent, CancellationToken cancellationToken) =>
+        _resilience.OpenAsync(name, ct => OpenUnprotectedAsync(name, connectionString, intent, ct), cancellationToken);
+
+    private async ValueTask<DbConnection> OpenUnprotectedAsync(string name, string connectionString, DataIntent intent, CancellationToken cancellationToken)
     {
         _metrics.OperationStarted(name, intent, DataMetrics.PrimaryRole);
         if (intent == DataIntent.Write)

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using ScaleShop.Storefront.Accounts;
+using ScaleShop.Resilience;
 using ScaleShop.Storefront.Common.Http;
 using ScaleShop.Storefront.Resilience;
 
@@ -9,10 +10,17 @@ public sealed record ArmCheckoutCrashRequest(string? Step, int? Times);
 
 public sealed record CheckoutFaultsView(bool Enabled, IReadOnlyDictionary<string, int> Armed);
 
+public sealed record DependencyFaultRequest(double? FaultRate, double? LatencyRate, int? LatencyMs);
+
+public sealed record DependencyChaosView(bool Enabled, IReadOnlyCollection<string> Dependencies, IReadOnlyDictionary<string, DependencyFault> Active);
+
+public sealed record ResilienceView(IReadOnlyDictionary<string, string> Circuits, bool ChaosEnabled, IReadOnlyDictionary<string, DependencyFault> ActiveFaults);
+
 /// <summary>Admin only: arm crashes between checkout steps (when Chaos:Enabled), see what is armed, disarm.</summary>
 public static class ChaosApi
 {
     private const int MaxTimes = 10_000;
+    private const int MaxLatencyMs = 600_000;
 
     public static RouteGroupBuilder MapChaosApi(this RouteGroupBuilder api)
     {
@@ -24,8 +32,58 @@ public static class ChaosApi
             faults.DisarmAll();
             return TypedResults.Ok(View(faults));
         });
+        chaos.MapGet("/dependencies", (ChaosSwitchboard switchboard) => TypedResults.Ok(View(switchboard)));
+        chaos.MapPut("/dependencies/{name}", SetDependencyFault).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        chaos.MapDelete("/dependencies", (ChaosSwitchboard switchboard) =>
+        {
+            switchboard.ClearAll();
+            return TypedResults.Ok(View(switchboard));
+        });
+        api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy).WithPriority(RequestPriority.Exempt)
+            .MapGet("/resilience", (CircuitStates circuits, ChaosSwitchboard switchboard) => TypedResults.Ok(new ResilienceView(
+                circuits.Snapshot().ToDictionary(c => c.Key, c => c.Value.ToString()), switchboard.Enabled, switchboard.Active())));
         return api;
     }
+
+    private static Results<Ok<DependencyChaosView>, ValidationProblem, ProblemHttpResult> SetDependencyFault(string name, DependencyFaultRequest request, ChaosSwitchboard switchboard)
+    {
+        var errors = new Common.ValidationErrors();
+        if (request.FaultRate is < 0 or > 1)
+        {
+            errors.Add("faultRate", "faultRate is a share of calls, between 0 and 1.");
+        }
+
+        if (request.LatencyRate is < 0 or > 1)
+        {
+            errors.Add("latencyRate", "latencyRate is a share of calls, between 0 and 1.");
+        }
+
+        if (request.LatencyMs is < 0 or > MaxLatencyMs)
+        {
+            errors.Add("latencyMs", $"latencyMs must be between 0 and {MaxLatencyMs}.");
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return Problems.Validation(errors);
+        }
+
+        if (!switchboard.IsKnown(name))
+        {
+            return Problems.NotFound($"There is no dependency {name}; known: {string.Join(", ", switchboard.Dependencies)}.");
+        }
+
+        if (!switchboard.Enabled)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Chaos disabled",
+                detail: "Chaos:Enabled is false on this instance; fault injection cannot be switched on.");
+        }
+
+        switchboard.Set(name, new DependencyFault { FaultRate = request.FaultRate ?? 0, LatencyRate = request.LatencyRate ?? 0, LatencyMs = request.LatencyMs ?? 0 });
+        return TypedResults.Ok(View(switchboard));
+    }
+
+    private static DependencyChaosView View(ChaosSwitchboard switchboard) => new(switchboard.Enabled, switchboard.Dependencies, switchboard.Active());
 
     private static Results<Ok<CheckoutFaultsView>, ValidationProblem, ProblemHttpResult> Arm(ArmCheckoutCrashRequest request, CheckoutFaults faults)
     {

@@ -1,10 +1,12 @@
+using ScaleShop.Resilience;
+
 namespace ScaleShop.Storefront.Chaos;
 
 public static class ChaosExtensions
 {
     public static IServiceCollection AddChaos(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ChaosOptions>().Bind(configuration.GetSection(ChaosOptions.SectionName));
+        services.AddDependencyResilience(configuration); // the kill switch (Chaos:Enabled) and per-dependency faults
         services.AddSingleton<CheckoutFaults>();
         return services;
     }

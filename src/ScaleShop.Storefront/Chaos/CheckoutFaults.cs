@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using ScaleShop.Resilience;
 
 namespace ScaleShop.Storefront.Chaos;
 
@@ -20,14 +21,6 @@ public enum CheckoutStep
 
     /// <summary>The order is cancelled; its stock and payment are not yet undone.</summary>
     OrderCancelled,
-}
-
-/// <summary>Chaos switches (section <c>Chaos</c>). Off unless <see cref="Enabled"/>: the global kill switch.</summary>
-public sealed class ChaosOptions
-{
-    public const string SectionName = "Chaos";
-
-    public bool Enabled { get; set; }
 }
 
 /// <summary>Thrown where a crash was injected. Code that cleans up after failures lets it through, as a dead process would.</summary>

@@ -22,6 +22,7 @@ public static class StorefrontHostingExtensions
         var dataDirectory = builder.Configuration[$"{StorageOptions.SectionName}:{nameof(StorageOptions.DataDirectory)}"] ?? new StorageOptions().DataDirectory;
         services.AddDataProtection().SetApplicationName("ScaleShop").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDirectory), "keys")));
         services.AddExceptionHandler<ShardPausedProblemHandler>();
+        services.AddExceptionHandler<DependencyUnavailableProblemHandler>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("databases");
         services.AddHostedService<StartupInitializer>();
         services.AddHostedService<StartupBanner>();

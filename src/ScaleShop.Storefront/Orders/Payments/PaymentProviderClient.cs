@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using ScaleShop.Data;
+using ScaleShop.Resilience;
 
 namespace ScaleShop.Storefront.Orders.Payments;
 
@@ -146,6 +147,9 @@ public sealed partial class PaymentOptionsValidator : IValidateOptions<PaymentOp
 
 public static class PaymentsExtensions
 {
+    /// <summary>The payment provider's name as a dependency: its circuit, its chaos switch.</summary>
+    public const string DependencyName = "payments";
+
     /// <summary>
     /// The typed client with its own pipeline (the service defaults' standard one replaced): bulkhead, total
     /// timeout, retries with exponential backoff and jitter on transient failures (safe: every call carries an
@@ -175,7 +179,13 @@ public static class PaymentsExtensions
                 resilience.CircuitBreaker.MinimumThroughput = payments.BreakerMinimumThroughput;
                 resilience.CircuitBreaker.SamplingDuration = payments.BreakerSamplingDuration;
                 resilience.CircuitBreaker.BreakDuration = payments.BreakerBreakDuration;
-            });
+                resilience.CircuitBreaker.StateProvider = sp.GetRequiredService<CircuitStates>().For(DependencyName);
+            })
+            .Services.AddHttpClient<PaymentProviderClient>()
+            // Innermost, so the retries, breaker and timeouts above meet injected faults as they would real ones.
+            .AddResilienceHandler("payments-chaos", (builder, context) =>
+                builder.AddDependencyChaos(DependencyName, context.ServiceProvider.GetRequiredService<ChaosSwitchboard>(),
+                    () => new HttpRequestException("Chaos: injected failure of the payment provider.")));
 #pragma warning restore EXTEXP0001
         return services;
     }

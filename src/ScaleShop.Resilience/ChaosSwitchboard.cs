@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ScaleShop.Resilience;
+
+/// <summary>Faults to inject into one dependency's pipeline.</summary>
+public sealed class DependencyFault
+{
+    /// <summary>Share of calls that fail with an injected exception (0..1).</summary>
+    [Range(0.0, 1.0)]
+    public double FaultRate { get; set; }
+
+    /// <summary>Share of calls delayed by <see cref="LatencyMs"/> (0..1).</summary>
+    [Range(0.0, 1.0)]
+    public double LatencyRate { get; set; }
+
+    [Range(0, 600_000)]
+    public int LatencyMs { get; set; }
+
+    public bool IsActive => FaultRate > 0 || (LatencyRate > 0 && LatencyMs > 0);
+}
+
+/// <summary>
+/// Chaos switches (section <c>Chaos</c>). <see cref="Enabled"/> is the global kill switch: while it is false nothing
+/// is injected anywhere, whatever <see cref="Dependencies"/> or the admin API say.
+/// </summary>
+public sealed class ChaosOptions
+{
+    public const string SectionName = "Chaos";
+
+    public bool Enabled { get; set; }
+
+    /// <summary>Faults configured at start, by dependency name (e.g. <c>db.shard2</c>, <c>payments</c>; dots, not colons, which configuration reads as nesting).</summary>
+    public Dictionary<string, DependencyFault> Dependencies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// The run-time switchboard every dependency's chaos strategies consult on each call: faults set by an operator
+/// (admin API) over those from configuration, all of them behind the kill switch.
+/// </summary>
+public sealed class ChaosSwitchboard(IOptionsMonitor<ChaosOptions> options, ILogger<ChaosSwitchboard> logger)
+{
+    private readonly ConcurrentDictionary<string, DependencyFault> _overrides = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, byte> _known = new(StringComparer.OrdinalIgnoreCase);
+
+    public bool Enabled => options.CurrentValue.Enabled;
+
+    /// <summary>Dependencies that have a pipeline with chaos strategies in this process.</summary>
+    public IReadOnlyCollection<string> Dependencies => _known.Keys.Order(StringComparer.Ordinal).ToList();
+
+    public void Register(string dependency) => _known.TryAdd(dependency, 0);
+
+    public bool IsKnown(string dependency) => _known.ContainsKey(dependency);
+
+    /// <summary>The faults in force for a dependency now; null when nothing is injected (always null while disabled).</summary>
+    public DependencyFault? Current(string dependency)
+    {
+        var current = options.CurrentValue;
+        if (!current.Enabled)
+        {
+            return null;
+        }
+
+        var fault = _overrides.TryGetValue(dependency, out var set) ? set : current.Dependencies.GetValueOrDefault(dependency);
+        return fault is { IsActive: true } ? fault : null;
+    }
+
+    /// <summary>Sets (or, with an inactive fault, lifts) a dependency's faults. Refused while chaos is disabled.</summary>
+    public void Set(string dependency, DependencyFault fault)
+    {
+        if (!Enabled)
+        {
+            throw new InvalidOperationException("Chaos is disabled (Chaos:Enabled=false): nothing can be injected.");
+        }
+
+        _overrides[dependency] = fault;
+        logger.LogWarning("Chaos on {Dependency}: {FaultRate:P0} of calls fail, {LatencyRate:P0} delayed by {LatencyMs} ms",
+            dependency, fault.FaultRate, fault.LatencyRate, fault.LatencyMs);
+    }
+
+    /// <summary>Lifts every fault set at run time (configured ones stay, behind the kill switch).</summary>
+    public void ClearAll()
+    {
+        _overrides.Clear();
+        logger.LogWarning("Chaos: every run-time fault lifted");
+    }
+
+    public IReadOnlyDictionary<string, DependencyFault> Active() =>
+        Dependencies.Select(d => (Name: d, Fault: Current(d))).Where(d => d.Fault is not null).ToDictionary(d => d.Name, d => d.Fault!);
+}

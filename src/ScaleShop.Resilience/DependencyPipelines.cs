@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Simmy;
+using Polly.Simmy.Fault;
+using Polly.Simmy.Latency;
+
+namespace ScaleShop.Resilience;
+
+/// <summary>Circuit breakers by dependency name, so their states can be shown (admin API) and exported.</summary>
+public sealed class CircuitStates
+{
+    private readonly ConcurrentDictionary<string, CircuitBreakerStateProvider> _providers = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A state provider for a dependency's breaker (the same one on every call with that name).</summary>
+    public CircuitBreakerStateProvider For(string dependency) => _providers.GetOrAdd(dependency, _ => new CircuitBreakerStateProvider());
+
+    public IReadOnlyDictionary<string, CircuitState> Snapshot() =>
+        _providers.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value.CircuitState);
+}
+
+/// <summary>Thrown by an injected fault; names the dependency so logs and tests can tell it from a real failure.</summary>
+public sealed class InjectedFaultException(string dependency) : Exception($"Chaos: injected failure of {dependency}.")
+{
+    public string Dependency { get; } = dependency;
+}
+
+public static class DependencyChaosExtensions
+{
+    /// <summary>
+    /// Latency and fault chaos strategies for <paramref name="dependency"/>, innermost in its pipeline (so its
+    /// retries, breaker and timeouts meet the injected faults as they would real ones). Both consult the
+    /// switchboard on every call and inject nothing while chaos is disabled.
+    /// </summary>
+    public static TBuilder AddDependencyChaos<TBuilder>(this TBuilder builder, string dependency, ChaosSwitchboard chaos, Func<Exception>? fault = null)
+        where TBuilder : ResiliencePipelineBuilderBase
+    {
+        chaos.Register(dependency);
+        builder.AddChaosLatency(new ChaosLatencyStrategyOptions
+        {
+            EnabledGenerator = _ => ValueTask.FromResult(chaos.Current(dependency) is { LatencyRate: > 0, LatencyMs: > 0 }),
+            InjectionRateGenerator = _ => ValueTask.FromResult(chaos.Current(dependency)?.LatencyRate ?? 0),
+            LatencyGenerator = _ => ValueTask.FromResult(TimeSpan.FromMilliseconds(chaos.Current(dependency)?.LatencyMs ?? 0)),
+        });
+        builder.AddChaosFault(new ChaosFaultStrategyOptions
+        {
+            EnabledGenerator = _ => ValueTask.FromResult(chaos.Current(dependency) is { FaultRate: > 0 }),
+            InjectionRateGenerator = _ => ValueTask.FromResult(chaos.Current(dependency)?.FaultRate ?? 0),
+            FaultGenerator = _ => ValueTask.FromResult<Exception?>(fault?.Invoke() ?? new InjectedFaultException(dependency)),
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ScaleShop.Resilience;
+
+public static class ResilienceExtensions
+{
+    /// <summary>The chaos switchboard (kill switch: <c>Chaos:Enabled</c>) and the registry of circuit states.</summary>
+    /// <remarks>Idempotent: the data tier and the storefront's features both ask for it.</remarks>
+    public static IServiceCollection AddDependencyResilience(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (services.Any(s => s.ServiceType == typeof(ChaosSwitchboard)))
+        {
+            return services;
+        }
+
+        services.AddOptions<ChaosOptions>().Bind(configuration.GetSection(ChaosOptions.SectionName));
+        services.AddSingleton<ChaosSwitchboard>();
+        services.AddSingleton<CircuitStates>();
+        return services;
+    }
+}

@@ -83,8 +83,8 @@ public sealed class NatsMessagingOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long one pull waits for events on an idle stream; short, so shutdown and reconnects are noticed quickly.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    /// <summary>How long one pull waits for events on an idle stream; short, so reconnects are noticed quickly (the client takes 1 s at least).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
     public TimeSpan FetchExpiry { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>

@@ -21,8 +21,6 @@ public sealed class NatsDeadLetterQueue(NatsStreams streams, TimeProvider time) 
     // Set by the server on every message a direct get returns.
     private const string NatsSequence = "Nats-Sequence";
 
-    // JetStream's error code for deleting a sequence the stream does not hold (JSSequenceNotFoundErr).
-    private const int SequenceNotFound = 10043;
 
     public async Task ParkAsync(string consumer, IntegrationEvent @event, string error, int attempts, CancellationToken cancellationToken)
     {
@@ -36,7 +34,10 @@ public sealed class NatsDeadLetterQueue(NatsStreams streams, TimeProvider time) 
         headers[ParkedAt] = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         using var deadline = streams.Deadline(cancellationToken);
         var ack = await streams.JetStream.PublishAsync(streams.DeadLetterSubject(consumer), NatsEventHeaders.Body(@event), headers: headers, cancellationToken: deadline.Token);
-        ack.EnsureSuccess();
+        if (!ack.Duplicate)
+        {
+            ack.EnsureSuccess();
+        }
     }
 
     public async Task<IReadOnlyList<DeadLetter>> ListAsync(int limit, CancellationToken cancellationToken)
@@ -90,8 +91,15 @@ public sealed class NatsDeadLetterQueue(NatsStreams streams, TimeProvider time) 
             var response = await streams.JetStream.DeleteMessageAsync(streams.DeadLetterStream, new StreamMsgDeleteRequest { Seq = sequence }, deadline.Token);
             return response.Success;
         }
-        catch (NatsJSApiException exception) when (exception.Error.ErrCode == SequenceNotFound)
+        catch (NatsJSApiException)
         {
+            // Servers answer deleting a sequence they do not hold with several codes (a gap: 10043; the end or an
+            // emptied store: a generic 10057 "no message found"), so whether it was there is asked, not decoded.
+            if (await GetDirectAsync(await StreamAsync(cancellationToken), new StreamMsgGetRequest { Seq = sequence }, cancellationToken) is not null)
+            {
+                throw;
+            }
+
             return false;
         }
     }

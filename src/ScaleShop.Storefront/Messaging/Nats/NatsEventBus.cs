@@ -21,9 +21,9 @@ public sealed class NatsEventBus(NatsStreams streams) : IEventBus
         // Concurrently: the client pipelines the publishes and the acks come back in one round trip, not one each.
         var acks = await Task.WhenAll(events.Select(e => streams.JetStream.PublishAsync(
             streams.EventSubject(e.Type), NatsEventHeaders.Body(e), headers: NatsEventHeaders.Of(e), cancellationToken: deadline.Token).AsTask()));
-        foreach (var ack in acks)
+        foreach (var ack in acks.Where(a => !a.Duplicate))
         {
-            ack.EnsureSuccess();
+            ack.EnsureSuccess(); // a duplicate is stored already: that is success here, not the client's exception
         }
     }
 }

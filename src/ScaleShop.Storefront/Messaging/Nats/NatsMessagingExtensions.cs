@@ -11,24 +11,17 @@ public static class NatsMessagingExtensions
     /// <summary>
     /// The bus on JetStream: one connection (it reconnects by itself), the events and dead-letter streams,
     /// a durable pull consumer per <see cref="IEventConsumer"/>, run by <see cref="NatsConsumerHost"/>.
+    /// <see cref="MessagingExtensions.AddMessaging"/> hands these out when <c>Messaging:Provider</c> is <c>Nats</c>;
+    /// the consumer host is then resolved at start, so a missing server address stops the start with its reason.
     /// </summary>
     public static IServiceCollection AddNatsMessaging(this IServiceCollection services, IConfiguration configuration)
     {
-        // Checked here, while the host is built: a missing address is a deployment mistake, not an outage to retry.
-        var url = configuration.GetConnectionString(ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(url))
-        {
-            throw new InvalidOperationException(
-                $"Messaging:Provider is {MessagingOptions.NatsProvider} but ConnectionStrings:{ConnectionStringName} is not set " +
-                "(e.g. nats://127.0.0.1:54222; `deploy/local/topology.sh env` prints it).");
-        }
-
         services.AddSingleton(sp =>
         {
             var timeout = sp.GetRequiredService<IOptions<MessagingOptions>>().Value.Nats.RequestTimeout;
             return new NatsConnection(new NatsOpts
             {
-                Url = url,
+                Url = Url(configuration),
                 Name = "scaleshop-storefront",
                 RequestTimeout = timeout,
                 ConnectTimeout = timeout,
@@ -38,9 +31,17 @@ public static class NatsMessagingExtensions
         services.AddSingleton<INatsConnection>(sp => sp.GetRequiredService<NatsConnection>());
         services.AddSingleton<INatsJSContext>(sp => new NatsJSContext(sp.GetRequiredService<NatsConnection>()));
         services.AddSingleton<NatsStreams>();
-        services.AddSingleton<IEventBus, NatsEventBus>();
-        services.AddSingleton<IDeadLetterQueue, NatsDeadLetterQueue>();
-        services.AddHostedService<NatsConsumerHost>();
+        services.AddSingleton<NatsEventBus>();
+        services.AddSingleton<NatsDeadLetterQueue>();
+        services.AddSingleton<NatsConsumerHost>();
         return services;
     }
+
+    // A missing address is a deployment mistake, not an outage to retry: say so instead of dialling a default.
+    private static string Url(IConfiguration configuration) =>
+        configuration.GetConnectionString(ConnectionStringName) is { Length: > 0 } url
+            ? url
+            : throw new InvalidOperationException(
+                $"Messaging:Provider is {MessagingOptions.NatsProvider} but ConnectionStrings:{ConnectionStringName} is not set " +
+                "(e.g. nats://127.0.0.1:54222; `deploy/local/topology.sh env` prints it).");
 }

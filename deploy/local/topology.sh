@@ -4,6 +4,7 @@
 #   PostgreSQL replica A' :55433  streaming replica of A (pg_basebackup, physical replication, slot replica_a)
 #   PostgreSQL primary B  :55434  shard2, shard3
 #   Redis                 :56379  second cache level and backplane
+#   NATS (JetStream)      :54222  event bus (monitoring :58222); streams on disk in $STATE/nats
 #
 #   deploy/local/topology.sh up       install (apt-get) what is missing, create and start everything
 #   deploy/local/topology.sh status   what runs, and the replica's lag
@@ -24,6 +25,8 @@ PORT_A=55432
 PORT_A_REPLICA=55433
 PORT_B=55434
 PORT_REDIS=56379
+PORT_NATS=54222
+PORT_NATS_MONITOR=58222
 RUN_AS=postgres
 
 log() { echo "topology: $*" >&2; }
@@ -34,6 +37,7 @@ install_packages() {
   local missing=()
   [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -112,6 +116,30 @@ start_redis() {
   fi
 }
 
+# Healthy only once JetStream is enabled, not merely when the port listens.
+nats_running() { curl -fsS -o /dev/null "http://127.0.0.1:$PORT_NATS_MONITOR/healthz?js-enabled-only=true" 2>/dev/null; }
+
+start_nats() {
+  if ! nats_running; then
+    install -d -m 755 "$STATE/nats"
+    # nats-server has no daemon mode of its own: run it detached, with a pid file and a log in $STATE.
+    setsid nats-server -js -a 127.0.0.1 -p "$PORT_NATS" -m "$PORT_NATS_MONITOR" -sd "$STATE/nats" \
+      -P "$STATE/nats.pid" -l "$STATE/nats.log" </dev/null >/dev/null 2>&1 &
+    for _ in $(seq 100); do nats_running && break; sleep 0.1; done
+    nats_running || { log "nats-server did not start; see $STATE/nats.log"; return 1; }
+  fi
+}
+
+stop_nats() {
+  if [ -f "$STATE/nats.pid" ]; then
+    local pid; pid=$(cat "$STATE/nats.pid")
+    if kill "$pid" 2>/dev/null; then
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$STATE/nats.pid"
+  fi
+}
+
 connection() { echo "Host=127.0.0.1;Port=$1;Username=$PG_USER;Password=$PG_PASSWORD;Database=$2"; }
 
 print_env() {
@@ -128,11 +156,14 @@ print_env() {
     echo "export Storage__Postgres__Shards__shard${i}__Primary='$(connection $PORT_B "${prefix}_shard${i}")'"
   done
   echo "export ConnectionStrings__redis='127.0.0.1:$PORT_REDIS'"
+  echo "export ConnectionStrings__nats='nats://127.0.0.1:$PORT_NATS'"
+  echo "export Messaging__Provider=Nats"
   # The servers alone, for tests that create databases of their own.
   echo "export SCALESHOP_PG_PRIMARY_A='$(connection $PORT_A postgres)'"
   echo "export SCALESHOP_PG_REPLICA_A='$(connection $PORT_A_REPLICA postgres)'"
   echo "export SCALESHOP_PG_PRIMARY_B='$(connection $PORT_B postgres)'"
   echo "export SCALESHOP_REDIS='127.0.0.1:$PORT_REDIS'"
+  echo "export SCALESHOP_NATS='nats://127.0.0.1:$PORT_NATS'"
 }
 
 status() {
@@ -142,6 +173,7 @@ status() {
     if pg_running "$dir"; then echo "postgres $name: running"; else echo "postgres $name: stopped"; fi
   done
   if redis-cli -p "$PORT_REDIS" ping >/dev/null 2>&1; then echo "redis: running"; else echo "redis: stopped"; fi
+  if nats_running; then echo "nats: running (jetstream)"; else echo "nats: stopped"; fi
   PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PORT_A" -U postgres -d postgres -qtA \
     -c "SELECT 'replica_a lag bytes: ' || COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text, 'unknown') FROM pg_stat_replication" 2>/dev/null || true
 }
@@ -152,6 +184,7 @@ down() {
     if pg_running "$STATE/pg-$name"; then as_postgres "$PG_BIN/pg_ctl" -D "$STATE/pg-$name" -m fast -w stop >/dev/null; fi
   done
   redis-cli -p "$PORT_REDIS" shutdown nosave >/dev/null 2>&1 || true
+  stop_nats
   if [ "${1:-}" = "--purge" ]; then rm -rf "$STATE"; fi
 }
 
@@ -172,6 +205,7 @@ case "${1:-}" in
     init_primary b "$PORT_B"
     init_replica
     start_redis
+    start_nats
     status >&2
     ;;
   down) down "${2:-}" ;;

@@ -1,4 +1,6 @@
 using Microsoft.Data.Sqlite;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
 using Npgsql;
 
 namespace ScaleShop.Testing;
@@ -6,7 +8,8 @@ namespace ScaleShop.Testing;
 /// <summary>
 /// The databases a test fixture runs on. <c>SCALESHOP_TEST_PROVIDER=Postgres</c> (set by test.sh for its
 /// second pass, with the servers of deploy/local/topology.sh) gives every fixture databases of its own on
-/// the real PostgreSQL servers, named after its data folder; otherwise SQLite files in the data folder.
+/// the real PostgreSQL servers, named after its data folder, and JetStream streams of its own on the
+/// topology's NATS server; otherwise SQLite files in the data folder and the in-process bus.
 /// </summary>
 public static class TestStorage
 {
@@ -17,6 +20,30 @@ public static class TestStorage
 
     /// <summary>The topology's Redis (<c>SCALESHOP_REDIS</c>), or null when none runs.</summary>
     public static string? Redis => Environment.GetEnvironmentVariable("SCALESHOP_REDIS") is { Length: > 0 } redis ? redis : null;
+
+    /// <summary>The topology's NATS server: <c>ConnectionStrings__nats</c> or <c>SCALESHOP_NATS</c> as its env prints them, else its default port.</summary>
+    public static string Nats =>
+        Environment.GetEnvironmentVariable("ConnectionStrings__nats") is { Length: > 0 } nats ? nats
+        : Environment.GetEnvironmentVariable("SCALESHOP_NATS") is { Length: > 0 } scaleshopNats ? scaleshopNats
+        : "nats://127.0.0.1:54222";
+
+    /// <summary>
+    /// The <c>Messaging:Nats:Prefix</c> of a fixture: its streams and subjects are its own, as its databases are.
+    /// The prefix is at most 32 characters, so it takes part of the folder's (random) name.
+    /// </summary>
+    public static string NatsPrefix(string dataDirectory)
+    {
+        var folder = Path.GetFileName(Path.TrimEndingDirectorySeparator(dataDirectory)).ToLowerInvariant();
+        return "t_" + folder[..Math.Min(NatsPrefixFolderCharacters, folder.Length)];
+    }
+
+    /// <summary>The settings that put a fixture's events on the topology's JetStream, under a prefix of its own.</summary>
+    public static Dictionary<string, string?> NatsSettings(string dataDirectory) => new()
+    {
+        ["Messaging:Provider"] = "Nats",
+        ["ConnectionStrings:nats"] = Nats,
+        ["Messaging:Nats:Prefix"] = NatsPrefix(dataDirectory),
+    };
 
     public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "scaleshop-tests", Guid.NewGuid().ToString("N"));
 
@@ -40,6 +67,11 @@ public static class TestStorage
         if (Redis is { } redis)
         {
             settings["ConnectionStrings:redis"] = redis;
+        }
+
+        foreach (var (key, value) in NatsSettings(dataDirectory))
+        {
+            settings[key] = value;
         }
 
         settings["Storage:Postgres:Catalog:Primary"] = Connection(ServerA, $"{prefix}_catalog");
@@ -68,6 +100,8 @@ public static class TestStorage
             {
                 await DropAsync(server, $"{prefix}_{database}");
             }
+
+            await DeleteStreamsAsync(dataDirectory);
         }
 
         try
@@ -100,6 +134,38 @@ public static class TestStorage
             }
         }
     }
+
+    /// <summary>
+    /// Best effort: deletes the JetStream streams a fixture's prefix names, wherever it ran on NATS (the Postgres
+    /// pass, or a test that asked for NATS itself). Nothing to do, or no server, is fine: leftovers are small.
+    /// </summary>
+    public static async Task DeleteStreamsAsync(string dataDirectory)
+    {
+        var streamPrefix = NatsPrefix(dataDirectory).ToUpperInvariant() + "_";
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await using var connection = new NatsConnection(new NatsOpts { Url = Nats, ConnectTimeout = TimeSpan.FromSeconds(1) });
+            var jetStream = new NatsJSContext(connection);
+            var names = new List<string>();
+            await foreach (var name in jetStream.ListStreamNamesAsync(cancellationToken: timeout.Token))
+            {
+                names.Add(name);
+            }
+
+            foreach (var name in names.Where(n => n.StartsWith(streamPrefix, StringComparison.Ordinal)))
+            {
+                await jetStream.DeleteStreamAsync(name, timeout.Token);
+            }
+        }
+        catch (Exception exception) when (exception is NatsException or OperationCanceledException)
+        {
+            // No server (SQLite runs without the topology) or it is slow: the streams, if any, stay.
+        }
+    }
+
+    // 24 of a GUID's 32 hex digits (96 random bits) keep fixtures apart within the prefix's 32 characters.
+    private const int NatsPrefixFolderCharacters = 24;
 
     private static string ServerA => Required("SCALESHOP_PG_PRIMARY_A");
 

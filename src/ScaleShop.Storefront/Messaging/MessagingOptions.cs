@@ -56,6 +56,11 @@ public sealed class MessagingOptions : IValidatableObject
         {
             yield return new ValidationResult("Messaging:DispatchMaxBackoff must be at least DispatchBaseBackoff.", [nameof(DispatchMaxBackoff)]);
         }
+
+        if (Nats.RedeliveryMaxDelay < Nats.RedeliveryBaseDelay)
+        {
+            yield return new ValidationResult("Messaging:Nats:RedeliveryMaxDelay must be at least RedeliveryBaseDelay.", [nameof(Nats)]);
+        }
     }
 }
 
@@ -77,8 +82,23 @@ public sealed class NatsMessagingOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Bound on every call to the server (publish acks, stream and consumer management, direct gets).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one pull waits for events on an idle stream; short, so reconnects are noticed quickly (the client takes 1 s at least).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
+    public TimeSpan FetchExpiry { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// First wait after a consumer's dependency was down (the batch is redelivered no sooner) or the server could
+    /// not be reached; doubling, with jitter, up to <see cref="RedeliveryMaxDelay"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan RedeliveryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan RedeliveryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 [OptionsValidator]

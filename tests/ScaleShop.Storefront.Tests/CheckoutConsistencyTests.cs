@@ -224,6 +224,9 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         await bus.PublishAsync(events, TestContext.Current.CancellationToken);
         await bus.PublishAsync([events[1], events[1], events[2]], TestContext.Current.CancellationToken);
 
+        // On JetStream the projection applies asynchronously: wait for it, then make sure nothing more arrives.
+        await WaitForProjectedUnitsAsync(productId, 6);
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
         Assert.Equal([6L], await app.QueryCatalogAsync("SELECT units FROM product_popularity WHERE product_id = @productId", new { productId }));
         Assert.Equal([3L], await app.QueryCatalogAsync("SELECT orders FROM product_popularity WHERE product_id = @productId", new { productId }));
     }
@@ -236,6 +239,7 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
             OrderEvents.Serialize(new OrderEventPayload(1, 1, "confirmed", 100, "USD", null, null, [new OrderEventLine(productId, 1, 100)])), DateTimeOffset.UtcNow);
         var old = recent with { Id = recent.Id + 1 };
         await app.Service<IEventBus>().PublishAsync([recent, old], TestContext.Current.CancellationToken);
+        await WaitForProjectedUnitsAsync(productId, 2);
         await app.ExecuteOnCatalogAsync($"UPDATE processed_events SET processed_at = 0 WHERE event_id = {old.Id}");
 
         Assert.True(await app.Service<ProcessedEventsPurger>().PurgeOnceAsync(TestContext.Current.CancellationToken) >= 1);
@@ -254,9 +258,10 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
 
         await app.Service<IEventBus>().PublishAsync([good, poison], TestContext.Current.CancellationToken);
 
-        Assert.Equal([1L], await app.QueryCatalogAsync("SELECT units FROM product_popularity WHERE product_id = @productId", new { productId }));
+        await WaitForProjectedUnitsAsync(productId, 1);
         using var admin = await app.AdminAsync();
-        var letters = await (await admin.GetAsync("/api/v1/admin/dead-letters?limit=500", TestContext.Current.CancellationToken)).ReadAsync<DeadLetterListDto>();
+        var letters = await WaitForAsync(async () => await (await admin.GetAsync("/api/v1/admin/dead-letters?limit=500", TestContext.Current.CancellationToken))
+            .ReadAsync<DeadLetterListDto>(), l => l.Items.Any(i => i.EventId == poison.Id));
         var parked = Assert.Single(letters.Items, l => l.EventId == poison.Id);
         Assert.Equal("popularity", parked.Consumer);
         Assert.Contains("PoisonEventException", parked.Error, StringComparison.Ordinal);
@@ -348,10 +353,17 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         var live = orders.Where(o => o.Status == "confirmed").SelectMany(o => o.Items).Where(i => i.ProductId == productId).Sum(i => i.Quantity);
         Assert.Equal(initialStock, await app.StockOfAsync(productId) + live);
 
-        // The projection applied every confirmed order once.
-        var projected = await app.QueryCatalogAsync("SELECT units FROM product_popularity WHERE product_id = @productId", new { productId });
-        Assert.Equal(live, projected.Count == 0 ? 0 : projected[0]);
+        // The projection applied every confirmed order once (eventually: on JetStream it lags the outbox).
+        await WaitForProjectedUnitsAsync(productId, live);
     }
+
+    /// <summary>Waits until the popularity projection shows <paramref name="units"/> for the product (0: no row or 0).</summary>
+    private async Task WaitForProjectedUnitsAsync(long productId, long units) =>
+        await WaitForAsync(async () =>
+        {
+            var rows = await app.QueryCatalogAsync("SELECT units FROM product_popularity WHERE product_id = @productId", new { productId });
+            return rows.Count == 0 ? 0 : rows[0];
+        }, projected => projected == units);
 
     private static async Task<string> RetryUntilAnsweredAsync(HttpClient client, string key, long productId, int quantity)
     {

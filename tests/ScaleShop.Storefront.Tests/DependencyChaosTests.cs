@@ -31,15 +31,18 @@ public sealed class DependencyChaosTests(DependencyChaosApp app) : IClassFixture
         {
             (await admin.PutAsJsonAsync($"/api/v1/admin/chaos/dependencies/db.{broken}", new { faultRate = 1.0 }, ct)).EnsureSuccessStatusCode();
 
-            for (var i = 0; i < 6; i++)
+            // Every request of its users is refused with 503 until the breaker (which also counts the background
+            // workers' failures against this database) opens; then they are refused without touching it.
+            var breakerDeadline = DateTimeOffset.UtcNow.AddSeconds(15);
+            ResilienceDto states;
+            while ((states = await (await admin.GetAsync("/api/v1/admin/resilience", ct)).ReadAsync<ResilienceDto>()).Circuits[$"db.{broken}"] != "Open")
             {
                 var refused = await victim.GetAsync("/api/v1/cart", ct);
                 await refused.AssertProblemAsync(HttpStatusCode.ServiceUnavailable);
                 Assert.NotNull(refused.Headers.RetryAfter);
+                Assert.True(DateTimeOffset.UtcNow < breakerDeadline, $"The breaker of {broken} did not open: {string.Join(", ", states.Circuits)}");
             }
 
-            var states = await (await admin.GetAsync("/api/v1/admin/resilience", ct)).ReadAsync<ResilienceDto>();
-            Assert.Equal("Open", states.Circuits[$"db.{broken}"]);
             Assert.All(states.Circuits.Where(c => c.Key.StartsWith("db.", StringComparison.Ordinal) && c.Key != $"db.{broken}"), c => Assert.Equal("Closed", c.Value));
 
             // Everyone else: browsing and checking out as usual.
@@ -132,5 +135,30 @@ public sealed class ChaosKillSwitchTests(ChaosKillSwitchApp app) : IClassFixture
         await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/db.catalog", new { faultRate = 1 }, ct)).AssertProblemAsync(HttpStatusCode.Conflict);
         await (await admin.PostAsJsonAsync("/api/v1/admin/chaos/checkout", new { step = "OrderWritten" }, ct)).AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Equal(HttpStatusCode.OK, (await app.Anonymous().GetAsync("/api/v1/products/3", ct)).StatusCode);
+    }
+}
+
+/// <summary>A bulkhead of 2 connections per database, no queue.</summary>
+public sealed class TightBulkheadApp : StorefrontApp
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+    [
+        new("Resilience:Databases:MaxConcurrentOperations", "2"),
+        new("Resilience:Databases:MaxQueuedOperations", "0"),
+    ];
+}
+
+public sealed class BulkheadTests(TightBulkheadApp app) : IClassFixture<TightBulkheadApp>
+{
+    [Fact]
+    public async Task Every_closed_connection_gives_its_bulkhead_slot_back()
+    {
+        // Far more units of work than slots, one after another: a slot not given back would starve the database.
+        var (client, _, _) = await app.NewUserAsync();
+        using var _ = client;
+        for (var i = 0; i < 40; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).StatusCode);
+        }
     }
 }

@@ -81,14 +81,25 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
         try
         {
             var connection = await pipeline.ExecuteAsync(open, cancellationToken);
+            // The slot is the connection's until it closes. Npgsql's DisposeAsync closes without raising Disposed,
+            // so closing (StateChange to Closed) frees it too; whichever comes first, once.
             var released = 0;
-            connection.Disposed += (_, _) =>
+            void Release()
             {
                 if (Interlocked.Exchange(ref released, 1) == 0)
                 {
                     lease.Dispose();
                 }
+            }
+
+            connection.StateChange += (_, change) =>
+            {
+                if (change.CurrentState == System.Data.ConnectionState.Closed)
+                {
+                    Release();
+                }
             };
+            connection.Disposed += (_, _) => Release();
             return connection;
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -22,6 +22,7 @@ public static class DataServiceCollectionExtensions
         services.AddValidatedOptions<SeedOptions, SeedOptionsValidator>(configuration, SeedOptions.SectionName);
 
         services.AddMetrics();
+        services.AddLogging();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DataMetrics>();
         services.AddValidatedOptions<DatabaseResilienceOptions, DatabaseResilienceOptionsValidator>(configuration, DatabaseResilienceOptions.SectionName);

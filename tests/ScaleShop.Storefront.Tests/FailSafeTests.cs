@@ -31,9 +31,10 @@ public sealed class FailSafeTests(FailSafeApp app) : IClassFixture<FailSafeApp>
             var stale = await client.GetProductAsync(productId);
             Assert.Equal(cached, stale);
 
-            // What was never cached cannot be served: a clear 5xx problem, not a hang.
+            // What was never cached cannot be served: a clear 503 problem with Retry-After, not a hang.
             var uncached = await client.GetAsync($"/api/v1/products/{StorefrontApp.TakeProductId()}", TestContext.Current.CancellationToken);
-            Assert.Equal(HttpStatusCode.InternalServerError, uncached.StatusCode);
+            await uncached.AssertProblemAsync(HttpStatusCode.ServiceUnavailable);
+            Assert.NotNull(uncached.Headers.RetryAfter);
         }
 
         // And once the database is back, fresh reads resume.

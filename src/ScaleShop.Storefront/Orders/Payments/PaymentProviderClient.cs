@@ -158,6 +158,7 @@ public static class PaymentsExtensions
     public static IServiceCollection AddPaymentProvider(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<PaymentOptions, PaymentOptionsValidator>(configuration, PaymentOptions.SectionName);
+        services.AddDependencyResilience(configuration); // circuit states and the chaos switchboard
         // RemoveAllResilienceHandlers is marked experimental (EXTEXP0001); it is the documented way to replace
         // the standard pipeline the service defaults put on every client, rather than stacking a second one.
 #pragma warning disable EXTEXP0001

@@ -20,7 +20,7 @@ public class PaymentProviderHost : WebApplicationFactory<PaymentProviderEntryPoi
 
     public ValueTask InitializeAsync()
     {
-        StartServer();
+        TestHostStarts.Run(StartServer);
         return ValueTask.CompletedTask;
     }
 

@@ -11,7 +11,7 @@ public abstract class RealProcessTest : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        Payments.StartServer();
+        TestHostStarts.Run(Payments.StartServer);
         return ValueTask.CompletedTask;
     }
 

@@ -65,8 +65,8 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        Payments.StartServer();
-        StartServer();
+        TestHostStarts.Run(Payments.StartServer);
+        TestHostStarts.Run(StartServer);
         return ValueTask.CompletedTask;
     }
 

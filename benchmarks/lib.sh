@@ -11,6 +11,9 @@ PAYMENT_PROVIDER_PID=""
 # Benchmarks drive the storefront from one address (127.0.0.1) at the rate of thousands of clients: the per-client
 # rate limit would measure itself. Set Protection__RateLimitingEnabled=true to include it.
 export Protection__RateLimitingEnabled="${Protection__RateLimitingEnabled:-false}"
+# On the topology (Messaging__Provider=Nats) every run gets JetStream streams of its own: events left on the
+# server by earlier runs must not reach this run's fresh databases.
+export Messaging__Nats__Prefix="${Messaging__Nats__Prefix:-bench$(date +%s)$$}"
 # Nothing balances load in front of a benchmark's instance: stop at once.
 export Shutdown__DrainDelay="${Shutdown__DrainDelay:-00:00:00}"
 

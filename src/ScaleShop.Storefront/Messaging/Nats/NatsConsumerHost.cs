@@ -71,6 +71,14 @@ public sealed class NatsConsumerHost(
         }, deadline.Token);
     }
 
+    private static async Task CollectAsync(IAsyncEnumerable<INatsJSMsg<byte[]>> fetched, List<INatsJSMsg<byte[]>> into)
+    {
+        await foreach (var message in fetched)
+        {
+            into.Add(message);
+        }
+    }
+
     /// <summary>One fetch and its delivery; true when the consumer's dependency was down and the batch was nak'ed.</summary>
     private async Task<bool> DeliverBatchAsync(IEventConsumer consumer, INatsJSConsumer pull, int failures, CancellationToken stoppingToken)
     {
@@ -78,9 +86,17 @@ public sealed class NatsConsumerHost(
         var messages = new List<INatsJSMsg<byte[]>>();
         using (var deadline = streams.Deadline(stoppingToken, options.FetchExpiry))
         {
-            await foreach (var message in pull.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = options.FetchBatchSize, Expires = options.FetchExpiry }, cancellationToken: deadline.Token))
+            // Take what is waiting, up to a batch. If nothing is, wait for the next event only — waiting for a full
+            // batch would add the whole fetch expiry to every event's lag whenever traffic is below a batch per
+            // expiry — then take whatever arrived with it.
+            await CollectAsync(pull.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = options.FetchBatchSize }, cancellationToken: deadline.Token), messages);
+            if (messages.Count == 0)
             {
-                messages.Add(message);
+                await CollectAsync(pull.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1, Expires = options.FetchExpiry }, cancellationToken: deadline.Token), messages);
+                if (messages.Count > 0 && options.FetchBatchSize > 1)
+                {
+                    await CollectAsync(pull.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = options.FetchBatchSize - 1 }, cancellationToken: deadline.Token), messages);
+                }
             }
         }
 

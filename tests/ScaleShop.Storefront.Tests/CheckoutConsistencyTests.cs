@@ -30,6 +30,8 @@ public sealed class CheckoutApp : StorefrontApp
         new("Payments:RetryBaseDelay", "00:00:00.010"),
         new("Payments:BreakerBreakDuration", "00:00:00.500"),
         new("Messaging:DispatchInterval", "00:00:00.050"),
+        new("Messaging:DispatchMaxBackoff", "00:00:00.500"),
+        new("Messaging:BusBreakerBreakDuration", "00:00:00.500"),
         new("Caching:PopularDuration", "00:00:01"),
     ];
 }
@@ -208,6 +210,31 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         var order = await GetOrderAsync(client, acknowledged);
         Assert.Equal(step == CheckoutStep.OrderCancelled ? "cancelled" : "confirmed", order.Status);
         await AssertInvariantsAsync(productId, initialStock, [client], [acknowledged]);
+    }
+
+    [Fact]
+    public async Task With_the_bus_down_checkout_goes_on_events_wait_in_the_outbox_and_the_projection_catches_up_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (client, _, _) = await app.NewUserAsync();
+        using var _ = client;
+        using var admin = await app.AdminAsync();
+        var productId = StorefrontApp.TakeProductId();
+        (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/bus", new { faultRate = 1.0 }, ct)).EnsureSuccessStatusCode();
+        try
+        {
+            Assert.Equal(HttpStatusCode.Created, (await client.PlaceOrderAsync(NewKey(), (productId, 3))).StatusCode);
+            await WaitForAsync(async () => await (await admin.GetAsync("/api/v1/admin/outbox", ct)).ReadAsync<OutboxDto>(), o => o.Pending >= 2);
+            await Task.Delay(TimeSpan.FromSeconds(0.5), ct); // dispatch attempts keep failing meanwhile
+            Assert.Empty(await app.QueryCatalogAsync("SELECT units FROM product_popularity WHERE product_id = @productId", new { productId }));
+        }
+        finally
+        {
+            (await admin.DeleteAsync("/api/v1/admin/chaos/dependencies", ct)).EnsureSuccessStatusCode();
+        }
+
+        await WaitForAsync(async () => await (await admin.GetAsync("/api/v1/admin/outbox", ct)).ReadAsync<OutboxDto>(), o => o.Pending == 0);
+        await WaitForProjectedUnitsAsync(productId, 3);
     }
 
     [Fact]

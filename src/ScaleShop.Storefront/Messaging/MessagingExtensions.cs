@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ScaleShop.Data;
+using ScaleShop.Resilience;
 
 namespace ScaleShop.Storefront.Messaging;
 
@@ -29,7 +30,9 @@ public static class MessagingExtensions
         services.AddSingleton<InProcessEventBus>();
         services.AddSingleton<SqlDeadLetterQueue>();
         services.AddNatsMessaging(configuration);
-        services.AddSingleton<IEventBus>(sp => UsesNats(sp) ? sp.GetRequiredService<NatsEventBus>() : sp.GetRequiredService<InProcessEventBus>());
+        services.AddDependencyResilience(configuration);
+        services.AddSingleton<IEventBus>(sp => ActivatorUtilities.CreateInstance<ResilientEventBus>(sp,
+            UsesNats(sp) ? sp.GetRequiredService<NatsEventBus>() : sp.GetRequiredService<InProcessEventBus>()));
         services.AddSingleton<IDeadLetterQueue>(sp => UsesNats(sp) ? sp.GetRequiredService<NatsDeadLetterQueue>() : sp.GetRequiredService<SqlDeadLetterQueue>());
         services.AddSingleton<IHostedService>(sp => UsesNats(sp) ? sp.GetRequiredService<NatsConsumerHost>() : new NoConsumerHost());
 

@@ -39,6 +39,23 @@ public sealed class MessagingOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
     public TimeSpan ProcessedEventRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>A publish (a batch; in-process: applying it) longer than this fails and is retried by the dispatcher.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    [Range(0.01, 1.0)]
+    public double BusBreakerFailureRatio { get; set; } = 0.5;
+
+    [Range(2, 100_000)]
+    public int BusBreakerMinimumThroughput { get; set; } = 10;
+
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
+    public TimeSpan BusBreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>While open, the dispatcher's publishes fail at once; events wait in the outboxes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
+    public TimeSpan BusBreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ProcessedEventPurgeInterval { get; set; } = TimeSpan.FromHours(1);
 

@@ -11,12 +11,17 @@ namespace ScaleShop.Resilience;
 public sealed class CircuitStates
 {
     private readonly ConcurrentDictionary<string, CircuitBreakerStateProvider> _providers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, CircuitState> _reported = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A state provider for a dependency's breaker (the same one on every call with that name).</summary>
     public CircuitBreakerStateProvider For(string dependency) => _providers.GetOrAdd(dependency, _ => new CircuitBreakerStateProvider());
 
+    /// <summary>The state of a breaker that is not Polly's (FusionCache's own around Redis), as its events report it.</summary>
+    public void Report(string dependency, CircuitState state) => _reported[dependency] = state;
+
     public IReadOnlyDictionary<string, CircuitState> Snapshot() =>
-        _providers.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value.CircuitState);
+        _providers.Select(p => (p.Key, State: p.Value.CircuitState)).Concat(_reported.Select(r => (r.Key, State: r.Value)))
+            .OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.State);
 }
 
 /// <summary>Thrown by an injected fault; names the dependency so logs and tests can tell it from a real failure.</summary>

@@ -6,9 +6,10 @@ using ScaleShop.Testing;
 namespace ScaleShop.Storefront.Tests;
 
 /// <summary>A storefront instance whose cache has Redis as second level and backplane.</summary>
-internal sealed class RedisStorefrontApp(string dataDirectory, bool ownsDataDirectory, string redis) : StorefrontApp(dataDirectory, ownsDataDirectory)
+internal sealed class RedisStorefrontApp(string dataDirectory, bool ownsDataDirectory, string redis, bool chaos = false) : StorefrontApp(dataDirectory, ownsDataDirectory)
 {
-    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("ConnectionStrings:redis", redis)];
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+        [new("ConnectionStrings:redis", redis), new("Chaos:Enabled", chaos ? "true" : "false"), new("Caching:RedisCircuitBreakerDuration", "00:00:01")];
 }
 
 public sealed class DistributedCacheTests
@@ -86,6 +87,41 @@ public sealed class DistributedCacheTests
     }
 
     /// <summary>Two instances over the same databases and the same Redis, as behind a load balancer.</summary>
+    [Fact]
+    public async Task With_Redis_failing_the_storefront_serves_from_memory_and_the_database_and_shows_the_open_circuit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = new RedisStorefrontApp(StorefrontApp.NewDataDirectory(), ownsDataDirectory: true, RequireRedis(), chaos: true);
+        await app.InitializeAsync();
+        using var client = app.Anonymous();
+        using var admin = await app.AdminAsync();
+        var cachedId = StorefrontApp.TakeProductId();
+        await client.GetProductAsync(cachedId);
+
+        (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/redis", new { faultRate = 1.0 }, ct)).EnsureSuccessStatusCode();
+        Assert.Equal(cachedId, (await client.GetProductAsync(cachedId)).Id);           // memory
+        for (var i = 0; i < 5; i++)
+        {
+            var uncached = StorefrontApp.TakeProductId();
+            Assert.Equal(uncached, (await client.GetProductAsync(uncached)).Id);        // database
+        }
+
+        var states = await (await admin.GetAsync("/api/v1/admin/resilience", ct)).ReadAsync<ResilienceDto>();
+        Assert.Equal("Open", states.Circuits["redis"]);
+
+        (await admin.DeleteAsync("/api/v1/admin/chaos/dependencies", ct)).EnsureSuccessStatusCode();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await (await admin.GetAsync("/api/v1/admin/resilience", ct)).ReadAsync<ResilienceDto>()).Circuits["redis"] != "Closed")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The Redis circuit did not close after the fault was lifted.");
+            // A new search is a cache miss: the cache asks Redis again once its breaker lets it.
+            (await client.GetAsync($"/api/v1/search?q=probe{Guid.NewGuid():N}", ct)).EnsureSuccessStatusCode();
+            await Task.Delay(200, ct);
+        }
+    }
+
+    private sealed record ResilienceDto(Dictionary<string, string> Circuits);
+
     private static async Task<(RedisStorefrontApp First, RedisStorefrontApp Second)> TwoInstancesAsync(string redis)
     {
         var directory = StorefrontApp.NewDataDirectory();

@@ -1,4 +1,6 @@
+using Polly.CircuitBreaker;
 using ScaleShop.Data;
+using ScaleShop.Resilience;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -21,6 +23,7 @@ public static class CachingExtensions
         services.AddValidatedOptions<CachingOptions, CachingOptionsValidator>(configuration, CachingOptions.SectionName);
         services.PostConfigure<CachingOptions>(options => options.Redis ??= configuration.GetConnectionString("redis"));
         services.AddSingleton<CacheMetrics>();
+        services.AddDependencyResilience(configuration);
 
         services.AddFusionCache()
             .WithSerializer(new FusionCacheSystemTextJsonSerializer())
@@ -40,7 +43,11 @@ public static class CachingExtensions
                 var caching = serviceProvider.GetRequiredService<IOptions<CachingOptions>>().Value;
                 if (!string.IsNullOrWhiteSpace(caching.Redis))
                 {
-                    UseRedis(cache, caching);
+                    UseRedis(cache, caching, serviceProvider.GetRequiredService<ChaosSwitchboard>());
+                    var circuits = serviceProvider.GetRequiredService<CircuitStates>();
+                    circuits.Report(ChaosDistributedCache.DependencyName, CircuitState.Closed);
+                    cache.Events.Distributed.CircuitBreakerChange += (_, e) =>
+                        circuits.Report(ChaosDistributedCache.DependencyName, e.IsClosed ? CircuitState.Closed : CircuitState.Open);
                 }
 
                 cache.DefaultEntryOptions.Duration = caching.ProductDuration;
@@ -62,14 +69,14 @@ public static class CachingExtensions
     /// Redis is optional at every step: calls run in the background with a timeout and a circuit breaker, so
     /// with Redis down each instance goes on from memory and the database.
     /// </summary>
-    private static void UseRedis(IFusionCache cache, CachingOptions caching)
+    private static void UseRedis(IFusionCache cache, CachingOptions caching, ChaosSwitchboard chaos)
     {
         var redis = ConfigurationOptions.Parse(caching.Redis!);
         redis.AbortOnConnectFail = false;
         redis.ConnectTimeout = (int)caching.RedisTimeout.TotalMilliseconds * 4;
         redis.SyncTimeout = redis.AsyncTimeout = (int)caching.RedisTimeout.TotalMilliseconds * 4;
 
-        cache.SetupDistributedCache(new RedisCache(new RedisCacheOptions { ConfigurationOptions = redis }));
+        cache.SetupDistributedCache(new ChaosDistributedCache(new RedisCache(new RedisCacheOptions { ConfigurationOptions = redis }), chaos));
         cache.SetupBackplane(new RedisBackplane(new RedisBackplaneOptions { ConfigurationOptions = redis }));
         cache.DefaultEntryOptions.DistributedCacheSoftTimeout = caching.RedisTimeout;
         cache.DefaultEntryOptions.DistributedCacheHardTimeout = caching.RedisTimeout * 2;

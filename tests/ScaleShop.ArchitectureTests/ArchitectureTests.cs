@@ -14,12 +14,13 @@ public sealed class ArchitectureTests
     private static readonly Assembly Data = typeof(ScaleShop.Data.IDatabaseRouter).Assembly;
     private static readonly Assembly ServiceDefaults = typeof(ScaleShop.ServiceDefaults.ServiceDefaultsExtensions).Assembly;
     private static readonly Assembly Load = typeof(ScaleShop.Load.LoadEngine).Assembly;
+    private static readonly Assembly Resilience = typeof(ScaleShop.Resilience.ChaosSwitchboard).Assembly;
 
     private static readonly string[] HttpNamespaces =
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
 
     private static readonly string[] FeatureNamespaces =
-        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common", "Messaging", "Chaos"];
+        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common", "Messaging", "Chaos", "Resilience"];
 
     [Fact]
     public void The_data_tier_knows_nothing_of_ASP_NET_Core()
@@ -94,6 +95,15 @@ public sealed class ArchitectureTests
         var result = Types.InAssembly(Storefront).That().ResideInNamespaceStartingWith("ScaleShop.Storefront.Messaging")
             .ShouldNot().HaveDependencyOnAny(new[] { "Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin" }
                 .Select(f => $"ScaleShop.Storefront.{f}").ToArray()).GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Shared_resilience_knows_no_ScaleShop_project_and_no_HTTP_surface()
+    {
+        // Every process and the data tier use it, so it must depend on none of them.
+        var result = Types.InAssembly(Resilience).ShouldNot()
+            .HaveDependencyOnAny("ScaleShop.Data", "ScaleShop.Storefront", "ScaleShop.ServiceDefaults", "Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing").GetResult();
         Assert.True(result.IsSuccessful, Describe(result));
     }
 

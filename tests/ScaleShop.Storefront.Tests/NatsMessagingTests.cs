@@ -38,6 +38,27 @@ public sealed class NatsMessagingTests
     }
 
     [Fact]
+    public async Task A_batch_slower_than_AckWait_is_kept_in_progress_and_not_handed_to_another_instance_meanwhile()
+    {
+        // Two instances on the same streams, one consumer object: its attempts count deliveries to either.
+        var slow = new TaskCompletionSource();
+        var consumer = new TestConsumer("slow.projection") { Hold = slow };
+        var directory = StorefrontApp.NewDataDirectory();
+        await using var first = await StartAsync(consumer, directory, ownsDataDirectory: true);
+        await using var second = await StartAsync(consumer, directory, ownsDataDirectory: false);
+        var @event = NewEvent();
+
+        await first.Service<IEventBus>().PublishAsync([@event], Ct);
+        await EventuallyAsync(() => consumer.Attempts(@event.Id) > 0, "a delivery started");
+        await Task.Delay(TimeSpan.FromSeconds(5), Ct); // 2.5 × this fixture's AckWait: without progress, the other instance would get it
+        Assert.Equal(1, consumer.Attempts(@event.Id));
+        slow.SetResult();
+
+        await EventuallyAsync(() => consumer.Applied.ContainsKey(@event.Id), "the event is applied");
+        Assert.Equal(1, consumer.Attempts(@event.Id));
+    }
+
+    [Fact]
     public async Task An_event_published_twice_is_stored_and_delivered_once()
     {
         await using var app = await StartAsync(new TestConsumer("dedup"));

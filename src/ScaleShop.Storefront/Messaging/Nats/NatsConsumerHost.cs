@@ -122,21 +122,64 @@ public sealed class NatsConsumerHost(
             }
         }
 
+        using var inProgress = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var heartbeat = KeepInProgressAsync(delivered, inProgress.Token);
         try
         {
             await runner.DeliverAsync(consumer, events, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down mid-batch: hand it back now rather than make the next instance wait out AckWait.
+            await SettleAllAsync(delivered, (m, ct) => m.NakAsync(cancellationToken: ct), CancellationToken.None);
+            throw;
         }
         catch (ConsumerUnavailableException exception)
         {
             var delay = Backoff(failures + 1);
             logger.LogWarning(exception, "Consumer {Consumer} is unavailable; {Count} events are redelivered in {Delay}", consumer.Name, events.Count, delay);
+            await StopAsync(inProgress, heartbeat);
             await SettleAllAsync(delivered, (m, ct) => m.NakAsync(new AckOpts { NakDelay = delay }, ct), stoppingToken);
             return true;
+        }
+        finally
+        {
+            await StopAsync(inProgress, heartbeat);
         }
 
         // Applied, parked or not wanted by this consumer: done with, either way.
         await SettleAllAsync(delivered, (m, ct) => m.AckAsync(cancellationToken: ct), stoppingToken);
         return false;
+    }
+
+    /// <summary>
+    /// While a batch is being applied, tells JetStream every half AckWait that it is still in progress, so a
+    /// batch slower than AckWait (a consumer's database having a bad minute) is not delivered a second time meanwhile.
+    /// </summary>
+    private async Task KeepInProgressAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(streams.Options.AckWait / 2, cancellationToken);
+                await SettleAllAsync(messages, (m, ct) => m.AckProgressAsync(cancellationToken: ct), cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // the batch is settled
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Telling JetStream a batch is still in progress failed; it may be redelivered (consumers are idempotent)");
+        }
+    }
+
+    private static async Task StopAsync(CancellationTokenSource inProgress, Task heartbeat)
+    {
+        await inProgress.CancelAsync();
+        await heartbeat;
     }
 
     private Task SettleAllAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, Func<INatsJSMsg<byte[]>, CancellationToken, ValueTask> settle, CancellationToken cancellationToken) =>

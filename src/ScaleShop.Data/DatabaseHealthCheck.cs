@@ -3,7 +3,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ScaleShop.Data;
 
-/// <summary>Ready only when the catalog and every physical shard answer a query.</summary>
+/// <summary>
+/// Readiness of the databases. The catalog unreachable (or the shard map not loaded yet): unhealthy — this
+/// instance cannot take orders. A user shard unreachable: degraded, still ready. Every instance sees the same
+/// shard down, so taking them all out of rotation would turn an outage of one shard's users into an outage of
+/// everyone; the shard's breaker answers its users 503 while the others are served.
+/// </summary>
 public sealed class DatabaseHealthCheck(IDatabaseRouter databases) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -15,14 +20,16 @@ public sealed class DatabaseHealthCheck(IDatabaseRouter databases) : IHealthChec
 
         var failures = new List<string>();
         await ProbeAsync("catalog", () => databases.OpenCatalogAsync(DataIntent.ReadYourWrites, cancellationToken));
+        var catalogDown = failures.Count > 0;
         foreach (var physical in databases.ShardMap.PhysicalDatabases)
         {
             await ProbeAsync(physical, () => databases.OpenPhysicalShardAsync(physical, DataIntent.ReadYourWrites, cancellationToken));
         }
 
-        return failures.Count == 0
-            ? HealthCheckResult.Healthy($"catalog and {databases.ShardMap.PhysicalDatabases.Count} shards answer")
-            : HealthCheckResult.Unhealthy("Unreachable: " + string.Join(", ", failures));
+        var description = "Unreachable: " + string.Join(", ", failures);
+        return failures.Count == 0 ? HealthCheckResult.Healthy($"catalog and {databases.ShardMap.PhysicalDatabases.Count} shards answer")
+            : catalogDown ? HealthCheckResult.Unhealthy(description)
+            : HealthCheckResult.Degraded(description + " (their users get 503; everyone else is served)");
 
         async Task ProbeAsync(string name, Func<ValueTask<System.Data.Common.DbConnection>> open)
         {

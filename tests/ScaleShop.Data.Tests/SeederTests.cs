@@ -135,7 +135,7 @@ public sealed class SeederTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unreachable_shard_makes_the_health_check_unhealthy()
+    public async Task An_unreachable_shard_makes_the_health_check_degraded_not_unready()
     {
         var router = Router;
         ServiceProvider? broken = null;
@@ -154,9 +154,39 @@ public sealed class SeederTests : IAsyncLifetime
         }
 
         var result = await new DatabaseHealthCheck(router).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
-        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, result.Status);
+        // Degraded, not unhealthy: every instance sees the same shard down; readiness false everywhere would take
+        // the whole shop offline for one shard's outage.
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, result.Status);
         Assert.Contains("shard2", result.Description, StringComparison.Ordinal);
         Assert.DoesNotContain("shard1", result.Description, StringComparison.Ordinal);
+        if (broken is not null)
+        {
+            await broken.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_catalog_makes_the_instance_unready()
+    {
+        var router = Router;
+        ServiceProvider? broken = null;
+        if (TestStorage.IsPostgres)
+        {
+            // Nothing listens on port 1: the catalog's server is down (the map this instance had loaded stays).
+            broken = Build(new() { ["Storage:Postgres:Catalog:Primary"] = "Host=127.0.0.1;Port=1;Username=x;Password=x;Database=x;Timeout=2" });
+            router = broken.GetRequiredService<IDatabaseRouter>();
+            broken.GetRequiredService<ShardRouting>().Install(Router.ShardMap, []);
+        }
+        else
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Move(Path.Combine(_directory, "catalog.db"), Path.Combine(_directory, "catalog.db.moved"));
+            Directory.CreateDirectory(Path.Combine(_directory, "catalog.db"));
+        }
+
+        var result = await new DatabaseHealthCheck(router).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, result.Status);
+        Assert.StartsWith("Unreachable: catalog", result.Description, StringComparison.Ordinal);
         if (broken is not null)
         {
             await broken.DisposeAsync();

@@ -49,3 +49,33 @@ payment_provider_stop() {
     fi
     PAYMENT_PROVIDER_PID=""
 }
+
+# bench_storage SCRIPT PROVIDER DB_PREFIX: point the storefront and the CLI at their databases.
+#   sqlite    embedded files (Storage__DataDirectory is the caller's)
+#   postgres  the running topology, with fresh databases DB_PREFIX_* (dropped first)
+bench_storage() {
+    local script=$1 provider=$2 prefix=$3
+    local root
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    case "$provider" in
+        postgres)
+            [[ "$("$root/deploy/local/topology.sh" status)" == *"postgres b: running"* ]] \
+                || { echo "$script: start the topology first: deploy/local/topology.sh up" >&2; exit 2; }
+            "$root/deploy/local/topology.sh" drop-databases "$prefix"
+            eval "$("$root/deploy/local/topology.sh" env "$prefix")"
+            ;;
+        sqlite) export Storage__Provider=Sqlite ;;
+        *) echo "$script: PROVIDER is postgres or sqlite" >&2; exit 2 ;;
+    esac
+}
+
+# bench_wait_ready SCRIPT URL PID LOG SECONDS: wait for /health/ready; fail with the log if the process exits or time runs out.
+bench_wait_ready() {
+    local script=$1 url=$2 pid=$3 log=$4 seconds=$5
+    local deadline=$((SECONDS + seconds))
+    until curl -fsS -o /dev/null "$url/health/ready" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
+        ((SECONDS < deadline)) || { echo "$script: storefront not ready after $seconds s" >&2; exit 1; }
+        sleep 0.5
+    done
+}

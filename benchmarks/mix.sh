@@ -46,15 +46,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-case "$PROVIDER" in
-    postgres)
-        [[ "$("$ROOT/deploy/local/topology.sh" status)" == *"postgres b: running"* ]] || { echo "mix.sh: start the topology first: deploy/local/topology.sh up" >&2; exit 2; }
-        "$ROOT/deploy/local/topology.sh" drop-databases "$DB_PREFIX"
-        eval "$("$ROOT/deploy/local/topology.sh" env "$DB_PREFIX")"
-        ;;
-    sqlite) export Storage__Provider=Sqlite ;;
-    *) echo "mix.sh: PROVIDER is postgres or sqlite" >&2; exit 2 ;;
-esac
+bench_storage mix.sh "$PROVIDER" "$DB_PREFIX"
 
 if [[ "$SKIP_BUILD" != "1" ]]; then
     log "Building storefront and CLI (Release)"
@@ -72,10 +64,7 @@ env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Seed__O
     Admin__Email=mix-admin@scaleshop.test Admin__Password=mix-admin-pass \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &
 STOREFRONT_PID=$!
-until curl -fsS -o /dev/null "$URL/health/ready" 2>/dev/null; do
-    kill -0 "$STOREFRONT_PID" 2>/dev/null || { cat "$WORK/storefront.log" >&2; exit 1; }
-    sleep 0.5
-done
+bench_wait_ready mix.sh "$URL" "$STOREFRONT_PID" "$WORK/storefront.log" 300
 
 # Checkouts must not fail for want of stock (that would be a business outcome, not the service's limit).
 log "Restocking all $PRODUCTS products"

@@ -47,15 +47,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-case "$PROVIDER" in
-    postgres)
-        [[ "$("$ROOT/deploy/local/topology.sh" status)" == *"postgres b: running"* ]] || { echo "payments.sh: start the topology first: deploy/local/topology.sh up" >&2; exit 2; }
-        "$ROOT/deploy/local/topology.sh" drop-databases "$DB_PREFIX"
-        eval "$("$ROOT/deploy/local/topology.sh" env "$DB_PREFIX")"
-        ;;
-    sqlite) export Storage__Provider=Sqlite ;;
-    *) echo "payments.sh: PROVIDER is postgres or sqlite" >&2; exit 2 ;;
-esac
+bench_storage payments.sh "$PROVIDER" "$DB_PREFIX"
 
 if [[ "$SKIP_BUILD" != "1" ]]; then
     log "Building the storefront (Release)"
@@ -67,12 +59,7 @@ log "Starting the storefront on $URL (seeds on first start)"
 env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Admin__Email="$ADMIN_EMAIL" Admin__Password="$ADMIN_PASSWORD" \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &
 STOREFRONT_PID=$!
-deadline=$((SECONDS + 180))
-until curl -fsS -o /dev/null "$URL/health/ready" 2>/dev/null; do
-    kill -0 "$STOREFRONT_PID" 2>/dev/null || { cat "$WORK/storefront.log" >&2; exit 1; }
-    ((SECONDS < deadline)) || { echo "payments.sh: storefront not ready after 180 s" >&2; exit 1; }
-    sleep 0.5
-done
+bench_wait_ready payments.sh "$URL" "$STOREFRONT_PID" "$WORK/storefront.log" 180
 
 post_json() { curl -fsS -X POST "$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
 admin=$(post_json "$URL/api/v1/sessions" "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -er .accessToken)

@@ -77,16 +77,7 @@ trap 'exit 130' INT TERM
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 export Storage__DataDirectory="$DATA"
-case "$PROVIDER" in
-    postgres)
-        [[ "$("$ROOT/deploy/local/topology.sh" status)" == *"postgres b: running"* ]] \
-            || { echo "reshard.sh: start the topology first: deploy/local/topology.sh up" >&2; exit 2; }
-        "$ROOT/deploy/local/topology.sh" drop-databases "$DB_PREFIX"
-        eval "$("$ROOT/deploy/local/topology.sh" env "$DB_PREFIX")"
-        ;;
-    sqlite) export Storage__Provider=Sqlite ;;
-    *) echo "reshard.sh: PROVIDER is postgres or sqlite" >&2; exit 2 ;;
-esac
+bench_storage reshard.sh "$PROVIDER" "$DB_PREFIX"
 
 if [[ "$SKIP_BUILD" != "1" ]]; then
     log "Building storefront and CLI (Release)"
@@ -106,12 +97,7 @@ env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     Admin__Email="$ADMIN_EMAIL" Admin__Password="$ADMIN_PASSWORD" Seed__OnFirstStart=false \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &
 STOREFRONT_PID=$!
-deadline=$((SECONDS + 120))
-until curl -fsS -o /dev/null "$URL/health/ready" 2>/dev/null; do
-    kill -0 "$STOREFRONT_PID" 2>/dev/null || { cat "$WORK/storefront.log" >&2; exit 1; }
-    ((SECONDS < deadline)) || { echo "reshard.sh: storefront not ready after 120 s" >&2; exit 1; }
-    sleep 0.5
-done
+bench_wait_ready reshard.sh "$URL" "$STOREFRONT_PID" "$WORK/storefront.log" 120
 
 post_json() { curl -fsS -X POST "$1" -H 'Content-Type: application/json' ${3:+-H "Authorization: Bearer $3"} -d "$2"; }
 admin_token=$(post_json "$URL/api/v1/sessions" "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -er .accessToken)

@@ -422,21 +422,8 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
     private static Task<OrderDto> WaitForOrderAsync(HttpClient client, string id, Func<OrderDto, bool> condition, TimeSpan? timeout = null) =>
         WaitForAsync(() => GetOrderAsync(client, id), condition, timeout);
 
-    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTimeOffset.UtcNow + (timeout ?? AtRestTimeout);
-        while (true)
-        {
-            var value = await read();
-            if (condition(value))
-            {
-                return value;
-            }
-
-            Assert.True(DateTimeOffset.UtcNow < deadline, $"Condition not met in time; last value: {value}");
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan? timeout = null) =>
+        Eventually.ValueAsync(read, condition, timeout ?? AtRestTimeout);
 
     private static long Cents(decimal amount) => (long)(amount * 100);
 

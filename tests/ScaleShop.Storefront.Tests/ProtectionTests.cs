@@ -98,15 +98,8 @@ public sealed class ProtectionTests(ProtectionApp app) : IClassFixture<Protectio
         }
     }
 
-    private static async Task WaitForInFlightAsync(PriorityAdmission admission, int expected)
-    {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
-        while (admission.InFlight < expected)
-        {
-            Assert.True(DateTimeOffset.UtcNow < deadline, $"Only {admission.InFlight} requests in flight, {expected} expected.");
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task WaitForInFlightAsync(PriorityAdmission admission, int expected) =>
+        Eventually.ValueAsync(() => Task.FromResult(admission.InFlight), inFlight => inFlight >= expected, TimeSpan.FromSeconds(10), $"{expected} requests in flight");
 }
 
 /// <summary>The storefront as a real process receiving SIGTERM while it serves.</summary>

@@ -35,13 +35,6 @@ public class PaymentProviderHost : WebApplicationFactory<PaymentProviderEntryPoi
         }));
     }
 
-    /// <summary>Totals over every payment: what was authorized, captured and refunded.</summary>
-    public async Task<LedgerTotals> LedgerAsync()
-    {
-        using var admin = CreateClient();
-        return (await admin.GetFromJsonAsync<LedgerTotals>("/admin/ledger"))!;
-    }
-
     /// <summary>Every payment made for one merchant reference (an order id).</summary>
     public async Task<IReadOnlyList<PaymentRecord>> PaymentsForAsync(string reference)
     {
@@ -69,8 +62,6 @@ public class PaymentProviderHost : WebApplicationFactory<PaymentProviderEntryPoi
         }
     }
 }
-
-public sealed record LedgerTotals(long Payments, long AuthorizedCents, long CapturedCents, long RefundedCents);
 
 public sealed record PaymentRecord(string Id, string Reference, long AmountCents, string Currency, string Status, long CapturedCents, long RefundedCents);
 

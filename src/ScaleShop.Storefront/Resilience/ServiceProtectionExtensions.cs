@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using ScaleShop.Data;
+using ScaleShop.Storefront.Common.Http;
 
 namespace ScaleShop.Storefront.Resilience;
 
@@ -100,15 +100,6 @@ public static class ServiceProtectionExtensions
         AutoReplenishment = true,
     };
 
-    private static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail, TimeSpan retryAfter)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
-        });
-    }
+    private static Task WriteProblemAsync(HttpContext context, int status, string title, string detail, TimeSpan retryAfter) =>
+        RetryLaterProblems.WriteAsync(context.RequestServices.GetRequiredService<IProblemDetailsService>(), context, status, title, detail, retryAfter).AsTask();
 }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using ScaleShop.Data.Resilience;
 
@@ -20,18 +18,7 @@ public sealed class DependencyUnavailableProblemHandler(IProblemDetailsService p
         }
 
         logger.LogWarning("{Method} {Path} answered 503: {Reason}", httpContext.Request.Method, httpContext.Request.Path, unavailable.Message);
-        httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(options.Value.BreakerBreakDuration.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            Exception = exception,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Temporarily unavailable",
-                Detail = "A database this request needs is unavailable right now; retry after the time in Retry-After.",
-            },
-        });
+        return await RetryLaterProblems.WriteAsync(problemDetails, httpContext, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+            "A database this request needs is unavailable right now; retry after the time in Retry-After.", options.Value.BreakerBreakDuration, exception);
     }
 }

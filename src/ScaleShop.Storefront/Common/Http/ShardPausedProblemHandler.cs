@@ -1,6 +1,4 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using ScaleShop.Data;
 using ScaleShop.Data.Sharding;
@@ -20,19 +18,8 @@ public sealed class ShardPausedProblemHandler(IProblemDetailsService problemDeta
             return false;
         }
 
-        httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        var retryAfter = Math.Max(1, (int)Math.Ceiling(storage.Value.Sharding.MapPollInterval.TotalSeconds));
-        httpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            Exception = exception,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Temporarily unavailable",
-                Detail = $"Your data is being moved between databases (logical shard {paused.LogicalShard}); retry the request shortly.",
-            },
-        });
+        return await RetryLaterProblems.WriteAsync(problemDetails, httpContext, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+            $"Your data is being moved between databases (logical shard {paused.LogicalShard}); retry the request shortly.",
+            storage.Value.Sharding.MapPollInterval, exception);
     }
 }

@@ -23,6 +23,7 @@ STOREFRONT_PID=""
 cleanup() {
     local status=$?
     payment_provider_stop
+    recommendations_stop
     [[ -n "$STOREFRONT_PID" ]] && { kill "$STOREFRONT_PID" 2>/dev/null || true; wait "$STOREFRONT_PID" 2>/dev/null || true; }
     if [[ $status -ne 0 ]]; then echo "Logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
     exit "$status"
@@ -39,6 +40,7 @@ if [[ "$SKIP_BUILD" != "1" ]]; then
 fi
 
 payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5341}"
+recommendations_start "$WORK" "${RECOMMENDATIONS_PORT:-5342}"
 env Storage__DataDirectory="$WORK/data" Storage__Provider=Sqlite ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &
 STOREFRONT_PID=$!

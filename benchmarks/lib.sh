@@ -5,8 +5,11 @@
 #                                      wait until it is ready and export Payments__BaseUrl for the storefront
 #   payment_provider_faults JSON       set its faults, e.g. '{"latencyMs":50}' or '{"down":true}'
 #   payment_provider_stop              stop it (call from the script's cleanup)
+#   recommendations_start WORK PORT    the same for the recommendations service (exports Recommendations__BaseUrl)
+#   recommendations_stop
 
 PAYMENT_PROVIDER_PID=""
+RECOMMENDATIONS_PID=""
 
 # Benchmarks drive the storefront from one address (127.0.0.1) at the rate of thousands of clients: the per-client
 # rate limit would measure itself. Set Protection__RateLimitingEnabled=true to include it.
@@ -17,25 +20,40 @@ export Messaging__Nats__Prefix="${Messaging__Nats__Prefix:-bench$(date +%s)$$}"
 # Nothing balances load in front of a benchmark's instance: stop at once.
 export Shutdown__DrainDelay="${Shutdown__DrainDelay:-00:00:00}"
 
-payment_provider_start() {
-    local work=$1 port=$2
+# service_start PROJECT WORK PORT DATA_SETTING NAME: start a separate process's Release build on 127.0.0.1:PORT with
+# its data under WORK/NAME, wait until it is ready; its pid is left in SERVICE_PID.
+service_start() {
+    local project=$1 work=$2 port=$3 data_setting=$4 name=$5
     local root
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-    local dll="$root/src/ScaleShop.PaymentProvider/bin/Release/net10.0/ScaleShop.PaymentProvider.dll"
+    local dll="$root/src/$project/bin/Release/net10.0/$project.dll"
     if [[ ! -f "$dll" || "${SKIP_BUILD:-0}" != "1" ]]; then
-        dotnet build -c Release --nologo -v q "$root/src/ScaleShop.PaymentProvider/ScaleShop.PaymentProvider.csproj" >"$work/build-provider.log" 2>&1 \
-            || { cat "$work/build-provider.log" >&2; return 1; }
+        dotnet build -c Release --nologo -v q "$root/src/$project/$project.csproj" >"$work/build-$name.log" 2>&1 \
+            || { cat "$work/build-$name.log" >&2; return 1; }
     fi
-    env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning PaymentProvider__DataDirectory="$work/payment-provider" \
-        dotnet "$dll" --urls "http://127.0.0.1:$port" >"$work/payment-provider.log" 2>&1 &
-    PAYMENT_PROVIDER_PID=$!
+    env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning "$data_setting=$work/$name" \
+        dotnet "$dll" --urls "http://127.0.0.1:$port" >"$work/$name.log" 2>&1 &
+    SERVICE_PID=$!
     local deadline=$((SECONDS + 60))
     until curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null; do
-        kill -0 "$PAYMENT_PROVIDER_PID" 2>/dev/null || { cat "$work/payment-provider.log" >&2; return 1; }
-        ((SECONDS < deadline)) || { echo "payment provider not ready after 60 s" >&2; return 1; }
+        kill -0 "$SERVICE_PID" 2>/dev/null || { cat "$work/$name.log" >&2; return 1; }
+        ((SECONDS < deadline)) || { echo "$name not ready after 60 s" >&2; return 1; }
         sleep 0.3
     done
-    export Payments__BaseUrl="http://127.0.0.1:$port/"
+}
+
+# service_stop PID: stop a process service_start started.
+service_stop() {
+    if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
+        kill "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+    fi
+}
+
+payment_provider_start() {
+    service_start ScaleShop.PaymentProvider "$1" "$2" PaymentProvider__DataDirectory payment-provider || return 1
+    PAYMENT_PROVIDER_PID=$SERVICE_PID
+    export Payments__BaseUrl="http://127.0.0.1:$2/"
 }
 
 payment_provider_faults() {
@@ -43,11 +61,19 @@ payment_provider_faults() {
 }
 
 payment_provider_stop() {
-    if [[ -n "$PAYMENT_PROVIDER_PID" ]] && kill -0 "$PAYMENT_PROVIDER_PID" 2>/dev/null; then
-        kill "$PAYMENT_PROVIDER_PID" 2>/dev/null || true
-        wait "$PAYMENT_PROVIDER_PID" 2>/dev/null || true
-    fi
+    service_stop "$PAYMENT_PROVIDER_PID"
     PAYMENT_PROVIDER_PID=""
+}
+
+recommendations_start() {
+    service_start ScaleShop.RecommendationsService "$1" "$2" Recommendations__DataDirectory recommendations || return 1
+    RECOMMENDATIONS_PID=$SERVICE_PID
+    export Recommendations__BaseUrl="http://127.0.0.1:$2/"
+}
+
+recommendations_stop() {
+    service_stop "$RECOMMENDATIONS_PID"
+    RECOMMENDATIONS_PID=""
 }
 
 # bench_storage SCRIPT PROVIDER DB_PREFIX: point the storefront and the CLI at their databases.

@@ -37,6 +37,7 @@ STOREFRONT_PID=""
 cleanup() {
     local status=$?
     payment_provider_stop
+    recommendations_stop
     [[ -n "$STOREFRONT_PID" ]] && { kill "$STOREFRONT_PID" 2>/dev/null || true; wait "$STOREFRONT_PID" 2>/dev/null || true; }
     [[ "$PROVIDER" == "postgres" ]] && { "$ROOT/deploy/local/topology.sh" drop-databases "$DB_PREFIX" || true; }
     if [[ $status -ne 0 && $status -ne 1 ]]; then echo "Logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
@@ -60,6 +61,7 @@ log "Seeding $PRODUCTS products and $USERS users ($PROVIDER)"
 "${CLI[@]}" seed --products "$PRODUCTS" --users "$USERS" >"$WORK/seed.log" 2>&1 || { cat "$WORK/seed.log" >&2; exit 1; }
 
 payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5321}"
+recommendations_start "$WORK" "${RECOMMENDATIONS_PORT:-5322}"
 env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Seed__OnFirstStart=false \
     Admin__Email=mix-admin@scaleshop.test Admin__Password=mix-admin-pass \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &

@@ -38,6 +38,7 @@ STOREFRONT_PID=""
 cleanup() {
     local status=$?
     payment_provider_stop
+    recommendations_stop
     [[ -n "$STOREFRONT_PID" ]] && { kill "$STOREFRONT_PID" 2>/dev/null || true; wait "$STOREFRONT_PID" 2>/dev/null || true; }
     [[ "$PROVIDER" == "postgres" ]] && { "$ROOT/deploy/local/topology.sh" drop-databases "$DB_PREFIX" || true; }
     if [[ $status -ne 0 ]]; then echo "Logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
@@ -55,6 +56,7 @@ if [[ "$SKIP_BUILD" != "1" ]]; then
 fi
 
 payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5351}"
+recommendations_start "$WORK" "${RECOMMENDATIONS_PORT:-5352}"
 log "Starting the storefront on $URL (seeds on first start)"
 env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning Admin__Email="$ADMIN_EMAIL" Admin__Password="$ADMIN_PASSWORD" \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &

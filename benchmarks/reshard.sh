@@ -58,6 +58,7 @@ STOREFRONT_PID=""
 cleanup() {
     local status=$?
     payment_provider_stop
+    recommendations_stop
     if [[ -n "$STOREFRONT_PID" ]] && kill -0 "$STOREFRONT_PID" 2>/dev/null; then
         kill "$STOREFRONT_PID" 2>/dev/null || true
         wait "$STOREFRONT_PID" 2>/dev/null || true
@@ -93,6 +94,7 @@ tail -2 "$WORK/seed.log" >&2
 
 log "Starting the storefront on $URL"
 payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5331}"
+recommendations_start "$WORK" "${RECOMMENDATIONS_PORT:-5332}"
 env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
     Admin__Email="$ADMIN_EMAIL" Admin__Password="$ADMIN_PASSWORD" Seed__OnFirstStart=false \
     dotnet "$ROOT/src/ScaleShop.Storefront/bin/Release/net10.0/ScaleShop.Storefront.dll" --urls "$URL" >"$WORK/storefront.log" 2>&1 &

@@ -56,6 +56,7 @@ BASELINE_PID=""
 cleanup() {
     local status=$?
     payment_provider_stop
+    recommendations_stop
     for pid in "$STOREFRONT_PID" "$BASELINE_PID"; do
         if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
             kill "$pid" 2>/dev/null || true
@@ -103,6 +104,7 @@ BASELINE_DLL="$BENCH/ScaleShop.Benchmarks.Baseline/bin/Release/net10.0/ScaleShop
 log "Starting storefront on $STOREFRONT_URL (data in $DATA) and baseline on $BASELINE_URL"
 read -r -a storefront_extra_env <<<"$STOREFRONT_ENV"
 payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5182}"
+recommendations_start "$WORK" "${RECOMMENDATIONS_PORT:-5183}"
 env ASPNETCORE_ENVIRONMENT=Production \
     Storage__DataDirectory="$DATA" \
     Logging__LogLevel__Default=Warning \

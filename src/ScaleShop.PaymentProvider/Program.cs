@@ -1,4 +1,4 @@
-using ScaleShop.PaymentProvider.Faults;
+using ScaleShop.ServiceDefaults.Faults;
 using ScaleShop.PaymentProvider.Payments;
 using ScaleShop.ServiceDefaults;
 
@@ -10,7 +10,7 @@ builder.Services.AddPayments(builder.Configuration).AddFaults();
 var app = builder.Build();
 app.UseProblemDetailsForErrors();
 app.UseGracefulShutdown();
-app.UseFaults(); // injected latency and failures, settable at run time, on /v1 only
+app.UseFaults("The payment provider"); // injected latency and failures, settable at run time, on /v1 only
 app.MapDefaultEndpoints();
 app.MapPaymentsApi();
 app.MapFaultsApi();

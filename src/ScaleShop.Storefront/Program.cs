@@ -23,7 +23,7 @@ builder.Services.AddStorefrontCaching(builder.Configuration);
 builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddChaos(builder.Configuration);
 builder.Services.AddServiceProtection(builder.Configuration);
-builder.Services.AddCatalog(builder.Configuration).AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations().AddAdmin();
+builder.Services.AddCatalog(builder.Configuration).AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations(builder.Configuration).AddAdmin();
 
 var app = builder.Build();
 app.UseProblemDetailsForErrors();

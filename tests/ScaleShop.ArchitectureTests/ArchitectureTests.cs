@@ -15,6 +15,8 @@ public sealed class ArchitectureTests
     private static readonly Assembly ServiceDefaults = typeof(ScaleShop.ServiceDefaults.ServiceDefaultsExtensions).Assembly;
     private static readonly Assembly Load = typeof(ScaleShop.Load.LoadEngine).Assembly;
     private static readonly Assembly Resilience = typeof(ScaleShop.Resilience.ChaosSwitchboard).Assembly;
+    private static readonly Assembly RecommendationsService = typeof(ScaleShop.RecommendationsService.RecommendationsServiceEntryPoint).Assembly;
+    private static readonly Assembly PaymentProvider = typeof(ScaleShop.PaymentProvider.PaymentProviderEntryPoint).Assembly;
 
     private static readonly string[] HttpNamespaces =
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
@@ -105,6 +107,21 @@ public sealed class ArchitectureTests
         var result = Types.InAssembly(Resilience).ShouldNot()
             .HaveDependencyOnAny("ScaleShop.Data", "ScaleShop.Storefront", "ScaleShop.ServiceDefaults", "Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing").GetResult();
         Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Separate_services_share_no_code_with_the_storefront_only_HTTP()
+    {
+        // A process whose failure must stay isolated shares no assembly with what it is isolated from: the
+        // contract between them is HTTP (and events), so either side can be deployed, scaled or broken alone.
+        foreach (var service in new[] { RecommendationsService, PaymentProvider })
+        {
+            var result = Types.InAssembly(service).ShouldNot().HaveDependencyOnAny("ScaleShop.Storefront", "ScaleShop.Data", "ScaleShop.Resilience").GetResult();
+            Assert.True(result.IsSuccessful, Describe(result));
+        }
+
+        var storefront = Types.InAssembly(Storefront).ShouldNot().HaveDependencyOnAny("ScaleShop.RecommendationsService", "ScaleShop.PaymentProvider").GetResult();
+        Assert.True(storefront.IsSuccessful, Describe(storefront));
     }
 
     [Fact]

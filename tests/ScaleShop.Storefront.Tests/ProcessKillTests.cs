@@ -29,7 +29,7 @@ public sealed class ProcessKillTests : RealProcessTest
         var attempts = new ConcurrentDictionary<string, (int Buyer, long ProductId)>();
         var acknowledged = new ConcurrentDictionary<string, bool>();
 
-        var first = await StorefrontProcess.StartAsync(DataDirectory, Payments.BaseAddress, new Dictionary<string, string>
+        var first = await StorefrontProcess.StartAsync(DataDirectory, Payments.BaseAddress, Recommendations.BaseAddress, new Dictionary<string, string>
         {
             ["Orders__ClaimLease"] = "00:00:01",
             ["Orders__SettleLease"] = "00:00:01.500",
@@ -74,7 +74,7 @@ public sealed class ProcessKillTests : RealProcessTest
         Assert.True(beforeKill > 0, "No order was acknowledged before the kill: the test proved nothing.");
 
         // Second life: the same databases, the same provider, in-process so the test can look inside.
-        await using var second = new StorefrontApp(DataDirectory, payments: Payments);
+        await using var second = new StorefrontApp(DataDirectory, payments: Payments, recommendations: Recommendations);
         await second.InitializeAsync();
         await Payments.SetFaultsAsync();
         var clients = await Task.WhenAll(Enumerable.Range(0, Buyers).Select(i => second.SignedInAsync(EmailOf(i), "scaleshop-demo")));

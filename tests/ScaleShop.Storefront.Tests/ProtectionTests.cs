@@ -109,7 +109,7 @@ public sealed class GracefulShutdownTests : RealProcessTest
     public async Task On_SIGTERM_readiness_turns_false_requests_in_flight_and_during_the_drain_succeed_then_the_process_exits_cleanly()
     {
         var ct = TestContext.Current.CancellationToken;
-        var storefront = await StorefrontProcess.StartAsync(DataDirectory, Payments.BaseAddress, new Dictionary<string, string>
+        var storefront = await StorefrontProcess.StartAsync(DataDirectory, Payments.BaseAddress, Recommendations.BaseAddress, new Dictionary<string, string>
         {
             ["Shutdown__DrainDelay"] = "00:00:02",
             ["Orders__InlinePaymentBudget"] = "00:00:05",

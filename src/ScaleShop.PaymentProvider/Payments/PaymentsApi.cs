@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using ScaleShop.PaymentProvider.Faults;
+using ScaleShop.ServiceDefaults.Faults;
 
 namespace ScaleShop.PaymentProvider.Payments;
 

@@ -15,13 +15,15 @@ namespace ScaleShop.Storefront.Messaging;
 /// parked and the delivery fails, to be repeated later (outbox rows stay; JetStream redelivers).</item>
 /// </list>
 /// So an outage of the catalog database does not flood the dead-letter queue, and one bad event does not stop the stream.
+/// A dependency known to be down (its breaker open, its database unreachable) fails the delivery at once: no
+/// retries within the break, no event-by-event split that could only fail the same way, event after event.
 /// </summary>
 public sealed class EventConsumerRunner(IDeadLetterQueue deadLetters, MessagingMetrics metrics, IOptions<MessagingOptions> options, ILogger<EventConsumerRunner> logger)
 {
     private readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or PoisonEventException)),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or PoisonEventException) && !IsDependencyDown(e)),
             MaxRetryAttempts = Math.Max(1, options.Value.ConsumerMaxRetries),
             Delay = options.Value.ConsumerRetryBaseDelay,
             BackoffType = DelayBackoffType.Exponential,
@@ -41,6 +43,11 @@ public sealed class EventConsumerRunner(IDeadLetterQueue deadLetters, MessagingM
         if (batchError is null)
         {
             return;
+        }
+
+        if (IsDependencyDown(batchError))
+        {
+            throw new ConsumerUnavailableException(consumer.Name, wanted.Count, batchError);
         }
 
         var failed = new List<(IntegrationEvent Event, Exception Error)>();
@@ -75,6 +82,9 @@ public sealed class EventConsumerRunner(IDeadLetterQueue deadLetters, MessagingM
     /// <summary>Runs the consumer on one dead letter again (an operator's replay); returns the error, or null when applied.</summary>
     public Task<Exception?> ReplayAsync(IEventConsumer consumer, IntegrationEvent @event, CancellationToken cancellationToken) =>
         TryAsync(consumer, [@event], cancellationToken);
+
+    private static bool IsDependencyDown(Exception exception) =>
+        exception is Polly.CircuitBreaker.BrokenCircuitException or ScaleShop.Data.Resilience.DatabaseUnavailableException;
 
     private async Task<Exception?> TryAsync(IEventConsumer consumer, IReadOnlyList<IntegrationEvent> events, CancellationToken cancellationToken)
     {

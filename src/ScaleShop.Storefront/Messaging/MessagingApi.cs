@@ -13,8 +13,8 @@ public sealed record DeadLetterView(string Id, string Consumer, long EventId, st
 
 public sealed record DeadLetterList(IReadOnlyList<DeadLetterView> Items);
 
-/// <summary>Events waiting in the outboxes, and lag percentiles since this instance started.</summary>
-public sealed record OutboxView(long Pending, LagReport Lag);
+/// <summary>Events waiting in the outboxes, events deferred per consumer (in-process bus), and lag percentiles since this instance started.</summary>
+public sealed record OutboxView(long Pending, IReadOnlyDictionary<string, long> Deferred, LagReport Lag);
 
 /// <summary>The operator's view of the event flow: what waits in the outboxes, what was parked, and replaying it.</summary>
 public static class MessagingApi
@@ -24,7 +24,8 @@ public static class MessagingApi
     public static RouteGroupBuilder MapMessagingApi(this RouteGroupBuilder api)
     {
         var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AccountsExtensions.AdminPolicy).WithPriority(RequestPriority.Exempt);
-        admin.MapGet("/outbox", async (Outbox outbox, MessagingMetrics metrics, CancellationToken ct) => TypedResults.Ok(new OutboxView(await outbox.CountAsync(ct), metrics.Report())));
+        admin.MapGet("/outbox", async (Outbox outbox, DeferredDeliveries deferred, MessagingMetrics metrics, CancellationToken ct) =>
+            TypedResults.Ok(new OutboxView(await outbox.CountAsync(ct), await deferred.CountAsync(ct), metrics.Report())));
         admin.MapGet("/dead-letters", List);
         admin.MapPost("/dead-letters/{id}/replay", Replay).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return api;

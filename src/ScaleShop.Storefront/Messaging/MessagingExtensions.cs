@@ -28,25 +28,19 @@ public static class MessagingExtensions
         // The provider is read when the services are resolved, not here: configuration a test host adds
         // (WebApplicationFactory) is not always visible yet while Program registers services.
         services.AddSingleton<InProcessEventBus>();
+        services.AddSingleton<DeferredDeliveries>();
+        services.AddSingleton<DeferredDeliveryWorker>();
         services.AddSingleton<SqlDeadLetterQueue>();
         services.AddNatsMessaging(configuration);
         services.AddDependencyResilience(configuration);
         services.AddSingleton<IEventBus>(sp => ActivatorUtilities.CreateInstance<ResilientEventBus>(sp,
             UsesNats(sp) ? sp.GetRequiredService<NatsEventBus>() : sp.GetRequiredService<InProcessEventBus>()));
         services.AddSingleton<IDeadLetterQueue>(sp => UsesNats(sp) ? sp.GetRequiredService<NatsDeadLetterQueue>() : sp.GetRequiredService<SqlDeadLetterQueue>());
-        services.AddSingleton<IHostedService>(sp => UsesNats(sp) ? sp.GetRequiredService<NatsConsumerHost>() : new NoConsumerHost());
+        services.AddSingleton<IHostedService>(sp => UsesNats(sp) ? sp.GetRequiredService<NatsConsumerHost>() : sp.GetRequiredService<DeferredDeliveryWorker>());
 
         return services;
     }
 
     private static bool UsesNats(IServiceProvider services) =>
         string.Equals(services.GetRequiredService<IOptions<MessagingOptions>>().Value.Provider, MessagingOptions.NatsProvider, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>The in-process bus delivers inside the publish: there is nothing to run in the background.</summary>
-    private sealed class NoConsumerHost : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

@@ -59,6 +59,13 @@ public sealed class MessagingOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ProcessedEventPurgeInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>In-process bus: first wait before events deferred for an unavailable consumer are tried again; later waits double.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan DeferredRetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan DeferredRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
     [ValidateObjectMembers]
     public NatsMessagingOptions Nats { get; set; } = new();
 

@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
@@ -16,10 +18,11 @@ public static class RecommendationsApi
         return api;
     }
 
+    /// <summary>Anonymous or signed in: a bearer token, when sent, makes the picks personal.</summary>
     private static async Task<Results<Ok<RecommendationsResponse>, ValidationProblem, ProblemHttpResult>> Get(
-        long? productId, int? limit, RecommendationService recommendations, CancellationToken cancellationToken)
+        long? productId, int? limit, ClaimsPrincipal user, RecommendationService recommendations, CancellationToken cancellationToken)
     {
-        var outcome = await recommendations.RecommendAsync(productId, limit, cancellationToken);
+        var outcome = await recommendations.RecommendAsync(user.UserId()?.Value, productId, limit, cancellationToken);
         return outcome switch
         {
             RecommendationOutcome.Recommended r => TypedResults.Ok(new RecommendationsResponse(r.Items, r.Source)),

@@ -28,6 +28,7 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     private readonly bool _ownsDataDirectory;
     private readonly bool _ownsPayments;
+    private readonly bool _ownsRecommendations;
 
     public StorefrontApp() : this(NewDataDirectory(), ownsDataDirectory: true)
     {
@@ -35,14 +36,17 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     /// <summary>
     /// An app over an existing folder, as after a restart; the folder is left for its owner. With
-    /// <paramref name="payments"/>, it pays through that provider (left running for its owner) instead of its own.
+    /// <paramref name="payments"/> (<paramref name="recommendations"/>), it pays through that provider (asks that
+    /// service), left running for its owner, instead of its own.
     /// </summary>
-    internal StorefrontApp(string dataDirectory, bool ownsDataDirectory = false, PaymentProviderHost? payments = null)
+    internal StorefrontApp(string dataDirectory, bool ownsDataDirectory = false, PaymentProviderHost? payments = null, RecommendationsHost? recommendations = null)
     {
         DataDirectory = dataDirectory;
         _ownsDataDirectory = ownsDataDirectory;
         _ownsPayments = payments is null;
         Payments = payments ?? new PaymentProviderHost();
+        _ownsRecommendations = recommendations is null;
+        Recommendations = recommendations ?? new RecommendationsHost();
         UseKestrel(0);
     }
 
@@ -63,9 +67,13 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>The payment provider this storefront pays through: a real one, over real HTTP, with settable faults.</summary>
     public PaymentProviderHost Payments { get; }
 
+    /// <summary>The recommendations service this storefront asks and feeds: a real one, over real HTTP, with settable faults.</summary>
+    public RecommendationsHost Recommendations { get; }
+
     public ValueTask InitializeAsync()
     {
         TestHostStarts.Run(Payments.StartServer);
+        TestHostStarts.Run(Recommendations.StartServer);
         TestHostStarts.Run(StartServer);
         return ValueTask.CompletedTask;
     }
@@ -146,7 +154,7 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        var settings = Settings(DataDirectory, Payments.BaseAddress);
+        var settings = Settings(DataDirectory, Payments.BaseAddress, Recommendations.BaseAddress);
         foreach (var (key, value) in ExtraSettings)
         {
             settings[key] = value; // later settings win: a fixture's own override beats the defaults
@@ -156,7 +164,7 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     /// <summary>The configuration of a test storefront over <paramref name="dataDirectory"/>, also for one started as a separate process.</summary>
-    public static Dictionary<string, string?> Settings(string dataDirectory, Uri paymentProvider)
+    public static Dictionary<string, string?> Settings(string dataDirectory, Uri paymentProvider, Uri recommendations)
     {
         var settings = TestStorage.Settings(dataDirectory);
         foreach (var (key, value) in new Dictionary<string, string?>
@@ -173,6 +181,7 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
             ["Orders:SweepInterval"] = "01:00:00",
             ["Orders:ReconcileInterval"] = "01:00:00",
             ["Payments:BaseUrl"] = paymentProvider.ToString(),
+            ["Recommendations:BaseUrl"] = recommendations.ToString(),
             // Every test client shares 127.0.0.1, and tests run many at once: per-client limits are tested by their own fixture.
             ["Protection:AnonymousRequestsPerSecond"] = "1000000",
             ["Protection:AnonymousBurst"] = "1000000",
@@ -195,6 +204,11 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
         if (_ownsPayments)
         {
             await Payments.DisposeAsync();
+        }
+
+        if (_ownsRecommendations)
+        {
+            await Recommendations.DisposeAsync();
         }
 
         GC.SuppressFinalize(this);

@@ -21,11 +21,11 @@ public sealed class StorefrontProcess
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<StorefrontProcess> StartAsync(string dataDirectory, Uri paymentProvider, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    public static async Task<StorefrontProcess> StartAsync(string dataDirectory, Uri paymentProvider, Uri recommendations, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         var address = new Uri($"http://127.0.0.1:{FreePort()}/");
         var start = new ProcessStartInfo("dotnet", [StorefrontAssembly()]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (key, value) in StorefrontApp.Settings(dataDirectory, paymentProvider))
+        foreach (var (key, value) in StorefrontApp.Settings(dataDirectory, paymentProvider, recommendations))
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }

@@ -1,12 +1,17 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace ScaleShop.PaymentProvider.Faults;
+namespace ScaleShop.ServiceDefaults.Faults;
 
 /// <summary>
-/// How the provider misbehaves, settable at run time (<c>PUT /admin/faults</c>) by tests and chaos
-/// experiments: added latency, failures before the request is processed, failures after it was processed (the
-/// answer is lost: the client cannot know the payment happened, which is what idempotency keys are for),
-/// declines, and being down altogether.
+/// How a service that stands for a dependency (the payment provider, the recommendations service) misbehaves,
+/// settable at run time (<c>PUT /admin/faults</c>) by tests and chaos experiments: added latency, failures
+/// before the request is processed, failures after it was processed (the answer is lost: the client cannot
+/// know the operation happened, which is what idempotency keys are for), declines (the payment provider's
+/// business refusal), and being down altogether. Fields left out of a PUT are zero.
 /// </summary>
 public sealed record FaultSettingsView(int LatencyMs, double FailureRate, double LostResponseRate, double DeclineRate, bool Down);
 
@@ -25,8 +30,8 @@ public static class FaultInjection
 {
     public static IServiceCollection AddFaults(this IServiceCollection services) => services.AddSingleton<FaultSettings>();
 
-    /// <summary>Applies the current faults to every <c>/v1</c> request.</summary>
-    public static WebApplication UseFaults(this WebApplication app)
+    /// <summary>Applies the current faults to every <c>/v1</c> request; <paramref name="service"/> names the service in the problem details.</summary>
+    public static WebApplication UseFaults(this WebApplication app, string service)
     {
         app.Use(async (context, next) =>
         {
@@ -44,7 +49,7 @@ public static class FaultInjection
 
             if (faults.Down || Random.Shared.NextDouble() < faults.FailureRate)
             {
-                await Unavailable(context, "The payment provider is unavailable (injected).");
+                await Unavailable(context, $"{service} is unavailable (injected).");
                 return;
             }
 

@@ -87,12 +87,29 @@ public sealed class RecommendationsTests(RecommendationsStorefrontApp app) : ICl
     }
 
     [Fact]
+    public async Task Answers_the_same_for_everyone_are_kept_briefly_personal_picks_are_not()
+    {
+        var (buyer, _, _) = await app.NewUserAsync();
+        using var _ = buyer;
+        var (first, second) = (StorefrontApp.TakeProductId(), StorefrontApp.TakeProductId());
+        Assert.Equal(HttpStatusCode.Created, (await buyer.PlaceOrderAsync(NewKey(), (first, 1), (second, 1))).StatusCode);
+        using var anonymous = app.Anonymous();
+        await Eventually.ValueAsync(() => RecommendationsAsync(anonymous, $"&productId={first}"), r => r.Source == "related", FeedWait, "customers also bought");
+
+        await app.Recommendations.SetFaultsAsync(down: true);
+        // Within the 5 s the answer is kept, a product page does not ask the service again...
+        Assert.Equal("related", (await RecommendationsAsync(anonymous, $"&productId={first}")).Source);
+        // ...but a signed-in shopper's answer is their own, asked for every time.
+        Assert.Equal("fallback", (await RecommendationsAsync(buyer, $"&productId={first}")).Source);
+    }
+
+    [Fact]
     public async Task A_slow_service_costs_a_page_no_more_than_the_timeout()
     {
         await app.Recommendations.SetFaultsAsync(latencyMs: 2_000);
         using var client = app.Anonymous();
         var clock = Stopwatch.StartNew();
-        var answer = await RecommendationsAsync(client);
+        var answer = await RecommendationsAsync(client, $"&productId={StorefrontApp.TakeProductId()}"); // a product no answer was cached for
         Assert.Equal("fallback", answer.Source);
         Assert.NotEmpty(answer.Items);
         // The service takes 2 s; the page waits its 150 ms timeout (a loose bound for a busy machine, far below 2 s).
@@ -108,7 +125,7 @@ public sealed class RecommendationsTests(RecommendationsStorefrontApp app) : ICl
         // Successes of earlier tests within the sampling window dilute the failure ratio: keep failing until it tips.
         var resilience = await Eventually.ValueAsync(async () =>
         {
-            Assert.Equal("fallback", (await RecommendationsAsync(anonymous)).Source);
+            Assert.Equal("fallback", (await RecommendationsAsync(anonymous, $"&productId={StorefrontApp.TakeProductId()}")).Source);
             return await (await admin.GetAsync("/api/v1/admin/resilience", TestContext.Current.CancellationToken)).ReadAsync<ResilienceDto>();
         }, r => r.Circuits.GetValueOrDefault("recommendations") == "Open", TimeSpan.FromSeconds(10), "the recommendations breaker open");
         Assert.Equal("Open", resilience.Circuits["recommendations"]);

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using ScaleShop.Storefront.Catalog;
+using ZiggyCreatures.Caching.Fusion;
 using ScaleShop.Storefront.Common;
 
 namespace ScaleShop.Storefront.Recommendations;
@@ -19,8 +21,18 @@ public abstract record RecommendationOutcome
 /// what was bought with it (<see cref="PopularityProjection"/>'s co-purchases), else the best-sellers. A page
 /// never waits on the service beyond the timeout and never fails because of it.
 /// </summary>
-public sealed class RecommendationService(CatalogService catalog, RecommendationsClient client, RecommendationsMetrics metrics)
+public sealed class RecommendationService(
+    CatalogService catalog, RecommendationsClient client, RecommendationsMetrics metrics, IFusionCache cache, IOptions<RecommendationsOptions> options)
 {
+    private readonly FusionCacheEntryOptions _sharedAnswerEntry = new()
+    {
+        Duration = options.Value.SharedAnswerCacheDuration,
+        // Per instance: the answers are cheap to ask for again and stale within seconds.
+        SkipDistributedCacheRead = true,
+        SkipDistributedCacheWrite = true,
+        SkipBackplaneNotifications = true,
+    };
+
     public const string FallbackSource = "fallback";
     public const string PopularSource = "popular";
     public const int DefaultCount = 10;
@@ -39,7 +51,7 @@ public sealed class RecommendationService(CatalogService catalog, Recommendation
             return new RecommendationOutcome.UnknownProduct(id);
         }
 
-        if (await client.RecommendAsync(userId, productId, count, cancellationToken) is { } answer)
+        if (await AskAsync(userId, productId, count, cancellationToken) is { } answer)
         {
             if (answer.ProductIds.Count == 0)
             {
@@ -57,6 +69,29 @@ public sealed class RecommendationService(CatalogService catalog, Recommendation
         var fallback = productId is { } viewed ? await catalog.GetAlsoBoughtAsync(viewed, count, cancellationToken) : [];
         return new RecommendationOutcome.Recommended(
             fallback.Count > 0 ? fallback : await catalog.GetBestSellersAsync(count, productId, cancellationToken), FallbackSource);
+    }
+
+    /// <summary>The service's answer; one that is the same for everyone (no user) is kept briefly. A failure is never cached.</summary>
+    private async Task<ServiceRecommendation?> AskAsync(long? userId, long? productId, int count, CancellationToken cancellationToken)
+    {
+        if (userId is not null || options.Value.SharedAnswerCacheDuration <= TimeSpan.Zero)
+        {
+            return await client.RecommendAsync(userId, productId, count, cancellationToken);
+        }
+
+        var key = $"recommendations:{productId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}:{count}";
+        if (await cache.TryGetAsync<ServiceRecommendation>(key, _sharedAnswerEntry, cancellationToken) is { HasValue: true } cached)
+        {
+            return cached.Value;
+        }
+
+        var answer = await client.RecommendAsync(null, productId, count, cancellationToken);
+        if (answer is not null)
+        {
+            await cache.SetAsync(key, answer, _sharedAnswerEntry, cancellationToken);
+        }
+
+        return answer;
     }
 
     /// <summary>The products behind the ids, from the catalog cache; ids the catalog no longer has are left out.</summary>

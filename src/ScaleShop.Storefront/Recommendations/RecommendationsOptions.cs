@@ -36,6 +36,14 @@ public sealed class RecommendationsOptions
     [Range(1, 100_000)]
     public int MaxConcurrentCalls { get; set; } = 64;
 
+    /// <summary>
+    /// How long an answer that is the same for everyone (no user: <c>related</c>, <c>popular</c>) is kept in this
+    /// instance's memory: a product page's recommendations then cost the service one call per product per period,
+    /// not one per view. Personal picks are never cached. Zero turns it off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan SharedAnswerCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The feed's breaker opens after this many calls in a sampling period of which <see cref="BreakerFailureRatio"/> failed: feeds are few, a handful tells.</summary>
     [Range(2, 100_000)]
     public int FeedBreakerMinimumThroughput { get; set; } = 4;

@@ -121,9 +121,11 @@ public sealed class SeederTests : IAsyncLifetime
         var name = await connection.ExecuteScalarAsync<string>("SELECT name FROM products WHERE id = 1234");
         Assert.Equal(CatalogGenerator.Product(1234, 20, 2_000).Name, name);
         var matches = await connection.ExecuteScalarAsync<long>(TestStorage.IsPostgres
-            ? "SELECT count(*) FROM products WHERE search_vector @@ to_tsquery('english', 'headphones')"
-            : "SELECT count(*) FROM products_search WHERE products_search MATCH '\"headphones\"'");
+            ? "SELECT count(*) FROM search_documents WHERE search_vector @@ to_tsquery('english', 'headphones')"
+            : "SELECT count(*) FROM search_documents WHERE search_documents MATCH '\"headphones\"'");
         Assert.InRange(matches, 50, 2_000);
+        // Seeding fills the search read model with every product, at the product's version.
+        Assert.Equal(2_000, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM search_documents"));
         Assert.Equal(20, await connection.ExecuteScalarAsync<long>("SELECT count(DISTINCT category_id) FROM products"));
     }
 

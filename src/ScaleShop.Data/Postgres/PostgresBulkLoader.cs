@@ -51,6 +51,13 @@ public sealed class PostgresBulkLoader(IDatabaseRouter router) : IBulkLoader
             SELECT id, sku, name, description, price_cents, currency, category_id, stock, sold_count, updated_at FROM seed_products
             ON CONFLICT DO NOTHING
             """, transaction: transaction, commandTimeout: 600);
+        // The search read model's first documents; later changes reach it as product.changed events.
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO search_documents (product_id, version, name, description)
+            SELECT p.id, p.version, p.name, p.description FROM seed_products s JOIN products p ON p.id = s.id
+            ON CONFLICT (product_id) DO NOTHING
+            """, transaction: transaction, commandTimeout: 600);
         await transaction.CommitAsync(cancellationToken);
     }
 

@@ -46,6 +46,13 @@ public sealed class SqliteBulkLoader(IDatabaseRouter router) : IBulkLoader
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // The search read model's first documents; later changes reach it as product.changed events.
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO search_documents (rowid, name, description, version)
+            SELECT id, name, description, version FROM products p
+            WHERE p.id BETWEEN @first AND @last AND NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.rowid = p.id)
+            """, new { first = products.Min(x => x.Id), last = products.Max(x => x.Id) }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
     }
 

@@ -1,11 +1,12 @@
 using Dapper;
 using ScaleShop.Data;
 using ScaleShop.Storefront.Common;
+using ScaleShop.Storefront.Messaging;
 
 namespace ScaleShop.Storefront.Catalog;
 
 /// <summary>SQL over the catalog database. Every list is keyset-paginated on an index; nothing uses OFFSET.</summary>
-public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time)
+public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time, Outbox outbox)
 {
     // A hot product's stock is its own row's plus its buckets' (see StockReservations).
     internal const string TotalStock = "CAST(p.stock + COALESCE((SELECT SUM(b.stock) FROM stock_buckets b WHERE b.product_id = p.id), 0) AS BIGINT)";
@@ -125,7 +126,20 @@ public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time)
             new { id, priceCents, name, description, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, transaction, cancellationToken: cancellationToken));
         var row = await connection.QuerySingleAsync<ProductRow>(new CommandDefinition(
             $"SELECT {SummaryColumns}, p.description AS Description, p.version AS Version FROM products p WHERE p.id = @id", new { id }, transaction, cancellationToken: cancellationToken));
+        var textChanged = name is not null || description is not null;
+        if (textChanged)
+        {
+            // The search read model learns of it through the outbox, in this transaction: never a change without its event.
+            await outbox.AddCatalogAsync(connection, transaction, ProductEvents.Changed,
+                ProductEvents.Serialize(new ProductChanged(row.Id, row.Version, row.Name, row.Description)), cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
+        if (textChanged)
+        {
+            outbox.Committed();
+        }
+
         return row.ToProduct();
     }
 

@@ -6,15 +6,34 @@ using ScaleShop.Data.Sharding;
 namespace ScaleShop.Storefront.Messaging;
 
 /// <summary>
-/// The transactional outbox on every user shard. <see cref="AddAsync"/> runs inside the caller's transaction, so
-/// the state change and its event commit or vanish together; the dispatcher reads and deletes per physical database.
+/// The transactional outbox on every user shard and in the catalog database. <see cref="AddAsync"/> and
+/// <see cref="AddCatalogAsync"/> run inside the caller's transaction, so the state change and its event commit
+/// or vanish together; the dispatcher reads and deletes per source: each physical shard database, and the
+/// catalog (<see cref="CatalogSource"/>).
 /// </summary>
 public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, TimeProvider time, OutboxSignal signal)
 {
+    /// <summary>The catalog database as an outbox source (no physical shard has this name).</summary>
+    public const string CatalogSource = "catalog";
+
+    /// <summary>Every database with an outbox: the physical shards and the catalog.</summary>
+    public IEnumerable<string> Sources => databases.ShardMap.PhysicalDatabases.Append(CatalogSource);
+
     /// <summary>Writes an event in the caller's transaction on the user's shard. Call <see cref="Committed"/> after the commit.</summary>
     public async Task<IntegrationEvent> AddAsync(DbConnection connection, DbTransaction transaction, ShardedId userId, string type, string payload, CancellationToken cancellationToken)
     {
         var @event = new IntegrationEvent(ids.Next(userId.LogicalShard).Value, type, userId.Value, payload, time.GetUtcNow());
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO outbox (id, user_id, event_type, payload, created_at) VALUES (@Id, @UserId, @Type, @Payload, @createdAt)",
+            new { @event.Id, @event.UserId, @event.Type, @event.Payload, createdAt = @event.OccurredAt.ToUnixTimeMilliseconds() },
+            transaction, cancellationToken: cancellationToken));
+        return @event;
+    }
+
+    /// <summary>Writes a catalog event (no user: user id 0) in the caller's catalog transaction. Call <see cref="Committed"/> after the commit.</summary>
+    public async Task<IntegrationEvent> AddCatalogAsync(DbConnection connection, DbTransaction transaction, string type, string payload, CancellationToken cancellationToken)
+    {
+        var @event = new IntegrationEvent(ids.Next(0).Value, type, 0, payload, time.GetUtcNow());
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO outbox (id, user_id, event_type, payload, created_at) VALUES (@Id, @UserId, @Type, @Payload, @createdAt)",
             new { @event.Id, @event.UserId, @event.Type, @event.Payload, createdAt = @event.OccurredAt.ToUnixTimeMilliseconds() },
@@ -31,6 +50,14 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
     /// </summary>
     public async Task<IReadOnlyList<IntegrationEvent>> PeekAsync(string physicalDatabase, int limit, CancellationToken cancellationToken)
     {
+        if (physicalDatabase == CatalogSource)
+        {
+            await using var catalog = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
+            return ToEvents(await catalog.QueryAsync<OutboxRow>(new CommandDefinition(
+                "SELECT id AS Id, user_id AS UserId, event_type AS Type, payload AS Payload, created_at AS CreatedAt FROM outbox ORDER BY id LIMIT @limit",
+                new { limit }, cancellationToken: cancellationToken)));
+        }
+
         var owned = databases.WritableShardsOn(physicalDatabase);
         if (owned.Length == 0)
         {
@@ -44,13 +71,15 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
             WHERE {databases.InLogicalShards("user_id", "@owned")}
             ORDER BY id LIMIT @limit
             """, new { owned, limit }, cancellationToken: cancellationToken));
-        return rows.Select(r => new IntegrationEvent(r.Id, r.Type, r.UserId, r.Payload, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToList();
+        return ToEvents(rows);
     }
 
     /// <summary>Deletes published events. A fence (a move froze the shard a moment ago) leaves them: the new home publishes them again, and consumers deduplicate.</summary>
     public async Task<int> RemoveAsync(string physicalDatabase, IReadOnlyList<long> eventIds, CancellationToken cancellationToken)
     {
-        await using var connection = await databases.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken);
+        await using var connection = physicalDatabase == CatalogSource
+            ? await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken)
+            : await databases.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken);
         try
         {
             return await connection.ExecuteAsync(new CommandDefinition(
@@ -66,14 +95,19 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
     public async Task<long> CountAsync(CancellationToken cancellationToken)
     {
         long total = 0;
-        foreach (var physical in databases.ShardMap.PhysicalDatabases)
+        foreach (var source in Sources)
         {
-            await using var connection = await databases.OpenPhysicalShardAsync(physical, DataIntent.Write, cancellationToken);
+            await using var connection = source == CatalogSource
+                ? await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken)
+                : await databases.OpenPhysicalShardAsync(source, DataIntent.Write, cancellationToken);
             total += await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM outbox", cancellationToken: cancellationToken));
         }
 
         return total;
     }
+
+    private static List<IntegrationEvent> ToEvents(IEnumerable<OutboxRow> rows) =>
+        rows.Select(r => new IntegrationEvent(r.Id, r.Type, r.UserId, r.Payload, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToList();
 
     private sealed record OutboxRow(long Id, long UserId, string Type, string Payload, long CreatedAt);
 }

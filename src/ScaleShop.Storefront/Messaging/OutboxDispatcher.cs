@@ -11,7 +11,7 @@ namespace ScaleShop.Storefront.Messaging;
 /// A database that fails backs off on its own (exponentially, with jitter) without holding up the others.
 /// </summary>
 public sealed class OutboxDispatcher(
-    Outbox outbox, OutboxSignal signal, IEventBus bus, IDatabaseRouter databases, MessagingMetrics metrics,
+    Outbox outbox, OutboxSignal signal, IEventBus bus, MessagingMetrics metrics,
     IOptions<MessagingOptions> options, TimeProvider time, ILogger<OutboxDispatcher> logger) : BackgroundService
 {
     private readonly Dictionary<string, (int Failures, DateTimeOffset NotBefore)> _backoff = [];
@@ -19,7 +19,7 @@ public sealed class OutboxDispatcher(
     /// <summary>One pass over every physical database; returns how many events were published (tests drain with it).</summary>
     public async Task<int> DispatchOnceAsync(CancellationToken cancellationToken)
     {
-        var published = await Task.WhenAll(databases.ShardMap.PhysicalDatabases.Select(db => DispatchDatabaseAsync(db, cancellationToken)));
+        var published = await Task.WhenAll(outbox.Sources.Select(db => DispatchDatabaseAsync(db, cancellationToken)));
         return published.Sum();
     }
 

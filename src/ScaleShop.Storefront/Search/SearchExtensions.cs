@@ -1,4 +1,5 @@
 using ScaleShop.Data;
+using ScaleShop.Storefront.Messaging;
 
 namespace ScaleShop.Storefront.Search;
 
@@ -12,6 +13,7 @@ public static class SearchExtensions
             return databases.Provider == StorageOptions.PostgresProvider ? new PostgresSearchStore(databases) : new SqliteSearchStore(databases);
         });
         services.AddSingleton<SearchService>();
+        services.AddSingleton<IEventConsumer, SearchIndexProjection>();
         return services;
     }
 }

@@ -1,6 +1,8 @@
+using System.Data.Common;
 using Dapper;
 using ScaleShop.Data;
 using ScaleShop.Storefront.Catalog;
+using ScaleShop.Storefront.Messaging;
 
 namespace ScaleShop.Storefront.Search;
 
@@ -14,6 +16,12 @@ public sealed record SearchHit(ProductSummary Product, double Rank);
 public interface ISearchStore
 {
     Task<IReadOnlyList<SearchHit>> SearchAsync(IReadOnlyList<string> terms, (double Rank, long Id)? after, int take, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes products' new text into the search read model, in the caller's catalog transaction; a change older
+    /// than the document's version (a late redelivery) is skipped. Returns how many documents changed.
+    /// </summary>
+    Task<int> ApplyAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<ProductChanged> changes, CancellationToken cancellationToken);
 }
 
 /// <summary>SQLite FTS5 with bm25, the name weighted ten times the description.</summary>
@@ -25,8 +33,8 @@ public sealed class SqliteSearchStore(IDatabaseRouter databases) : ISearchStore
         var match = string.Join(' ', terms.Select(t => $"\"{t}\"")) + "*";
         var sql = $"""
             SELECT {CatalogStore.SummaryColumns}, s.rank AS Rank
-            FROM products_search s JOIN products p ON p.id = s.rowid
-            WHERE products_search MATCH @match
+            FROM search_documents s JOIN products p ON p.id = s.rowid
+            WHERE search_documents MATCH @match
             {(after is null ? "" : "AND (s.rank > @afterRank OR (s.rank = @afterRank AND p.id > @afterId))")}
             ORDER BY s.rank, p.id
             LIMIT @take
@@ -35,6 +43,29 @@ public sealed class SqliteSearchStore(IDatabaseRouter databases) : ISearchStore
         var rows = await connection.QueryAsync<SearchRow>(new CommandDefinition(sql,
             new { match, afterRank = after?.Rank, afterId = after?.Id, take }, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToHit()).ToList();
+    }
+
+    public async Task<int> ApplyAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<ProductChanged> changes, CancellationToken cancellationToken)
+    {
+        // FTS5 tables have no upsert: compare versions, then replace the row.
+        var applied = 0;
+        foreach (var change in changes)
+        {
+            var current = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT version FROM search_documents WHERE rowid = @ProductId", change, transaction, cancellationToken: cancellationToken));
+            if (current >= change.Version)
+            {
+                continue;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM search_documents WHERE rowid = @ProductId", change, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO search_documents (rowid, name, description, version) VALUES (@ProductId, @Name, @Description, @Version)",
+                change, transaction, cancellationToken: cancellationToken));
+            applied++;
+        }
+
+        return applied;
     }
 }
 
@@ -45,11 +76,11 @@ public sealed class PostgresSearchStore(IDatabaseRouter databases) : ISearchStor
     {
         // Words are letters and digits only, so they are safe operands; the last is a prefix match.
         var tsquery = string.Join(" & ", terms.Select((t, i) => i == terms.Count - 1 ? t + ":*" : t));
-        const string rank = "(-ts_rank(p.search_vector, q))::float8";
+        const string rank = "(-ts_rank(s.search_vector, q))::float8";
         var sql = $"""
             SELECT {CatalogStore.SummaryColumns}, {rank} AS Rank
-            FROM products p, to_tsquery('english', @tsquery) q
-            WHERE p.search_vector @@ q
+            FROM search_documents s JOIN products p ON p.id = s.product_id, to_tsquery('english', @tsquery) q
+            WHERE s.search_vector @@ q
             {(after is null ? "" : $"AND ({rank} > @afterRank OR ({rank} = @afterRank AND p.id > @afterId))")}
             ORDER BY Rank, p.id
             LIMIT @take
@@ -59,6 +90,14 @@ public sealed class PostgresSearchStore(IDatabaseRouter databases) : ISearchStor
             new { tsquery, afterRank = after?.Rank, afterId = after?.Id, take }, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToHit()).ToList();
     }
+
+    public Task<int> ApplyAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<ProductChanged> changes, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO search_documents (product_id, version, name, description) VALUES (@ProductId, @Version, @Name, @Description)
+            ON CONFLICT (product_id) DO UPDATE SET version = excluded.version, name = excluded.name, description = excluded.description
+            WHERE search_documents.version < excluded.version
+            """, changes, transaction, cancellationToken: cancellationToken));
 }
 
 // Settable properties rather than a constructor: a computed rank has no declared column type, and a

@@ -61,7 +61,8 @@ public sealed class RecommendationsClientTests(RecommendationsServiceApp service
     [Fact]
     public async Task A_failing_service_opens_the_breaker_which_then_answers_at_once_until_it_half_opens()
     {
-        var (client, circuits) = Client(("BreakerMinimumThroughput", "4"), ("BreakerBreakDuration", "00:00:01"));
+        // A generous timeout: this test is about the breaker, and a busy machine must not turn the probe into a timeout.
+        var (client, circuits) = Client(("BreakerMinimumThroughput", "4"), ("BreakerBreakDuration", "00:00:01"), ("Timeout", "00:00:05"));
         await service.SetFaultsAsync(down: true);
         for (var i = 0; i < 6; i++)
         {

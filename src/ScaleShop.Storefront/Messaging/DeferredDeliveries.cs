@@ -49,6 +49,13 @@ public sealed class DeferredDeliveries(IDatabaseRouter databases, TimeProvider t
             events.Select(e => new { consumer, e.Id }), cancellationToken: cancellationToken));
     }
 
+    /// <summary>The consumers with events waiting: one cheap query per pass, whatever the number of consumers.</summary>
+    public async Task<IReadOnlySet<string>> ConsumersWaitingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await databases.OpenCatalogAsync(DataIntent.ReadYourWrites, cancellationToken);
+        return (await connection.QueryAsync<string>(new CommandDefinition("SELECT DISTINCT consumer FROM deferred_deliveries", cancellationToken: cancellationToken))).ToHashSet();
+    }
+
     /// <summary>Events waiting, per consumer (the admin outbox view).</summary>
     public async Task<IReadOnlyDictionary<string, long>> CountAsync(CancellationToken cancellationToken)
     {
@@ -72,7 +79,8 @@ public sealed class DeferredDeliveryWorker(
     public async Task<int> RedeliverOnceAsync(CancellationToken cancellationToken)
     {
         var delivered = 0;
-        foreach (var consumer in consumers)
+        var waiting = await deferred.ConsumersWaitingAsync(cancellationToken);
+        foreach (var consumer in consumers.Where(c => waiting.Contains(c.Name)))
         {
             if (_backoff.TryGetValue(consumer.Name, out var state) && state.NextTry > time.GetUtcNow())
             {
@@ -109,7 +117,15 @@ public sealed class DeferredDeliveryWorker(
         using var timer = new PeriodicTimer(options.Value.DeferredRetryBaseDelay, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            await RedeliverOnceAsync(stoppingToken);
+            try
+            {
+                await RedeliverOnceAsync(stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The catalog database itself is unavailable: the events are safe there; try at the next tick.
+                logger.LogWarning(exception, "Could not read the deferred deliveries");
+            }
         }
     }
 }

@@ -83,4 +83,10 @@ public interface ISqlDialect
 
     /// <summary>True when a shard fence refused the write: the logical shard is being moved or lives elsewhere now.</summary>
     bool IsShardFenced(Exception exception);
+
+    /// <summary>
+    /// True when a statement gave up waiting (PostgreSQL: the command timeout, or a cancelled statement; SQLite:
+    /// the busy timeout): the database is hung or overloaded, so the request may be retried later (503), unlike a bug (500).
+    /// </summary>
+    bool IsTimeout(Exception exception);
 }

@@ -56,6 +56,15 @@ public sealed class PostgresStorageOptions
     [Range(1, 10_000)]
     public int MaxPoolSize { get; set; } = 64;
 
+    /// <summary>
+    /// A statement running longer than this is cancelled and fails. Short on purpose (Npgsql's default is 30 s):
+    /// a server that hangs (paused, swapping, a network partition that drops nothing) must fail its queries like
+    /// a dead one does, so that its connections are replaced, their opens time out, and its breaker opens,
+    /// instead of requests piling up behind it. Bulk work (seeding) sets its own, longer timeout.
+    /// </summary>
+    [Range(1, 3600)]
+    public int CommandTimeoutSeconds { get; set; } = 5;
+
     /// <summary>Create a configured database that does not exist yet (local topology and tests).</summary>
     public bool CreateMissingDatabases { get; set; } = true;
 

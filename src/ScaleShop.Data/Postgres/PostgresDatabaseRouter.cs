@@ -67,7 +67,7 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         var databases = new Dictionary<string, PostgresDatabaseOptions>(postgres.Shards, StringComparer.Ordinal) { [CatalogDatabaseName] = postgres.Catalog };
         _databases = databases.ToFrozenDictionary(
             p => p.Key,
-            p => new Endpoints(p.Value.Primary!, Build(p.Value.Primary!, postgres.MaxPoolSize), p.Value.Replicas.Select(r => new Replica(Build(r, postgres.MaxPoolSize))).ToArray()),
+            p => new Endpoints(p.Value.Primary!, Build(p.Value.Primary!, postgres), p.Value.Replicas.Select(r => new Replica(Build(r, postgres))).ToArray()),
             StringComparer.Ordinal);
         metrics.ReplicaLag(() => _databases.SelectMany(d => d.Value.Replicas.Select((r, i) => new System.Diagnostics.Metrics.Measurement<long>(
             r.Healthy ? r.LagBytes : -1, new KeyValuePair<string, object?>("db.name", d.Key), new KeyValuePair<string, object?>("db.replica", i)))));
@@ -347,8 +347,12 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         }
     }
 
-    private static NpgsqlDataSource Build(string connectionString, int maxPoolSize) =>
-        new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = maxPoolSize }.ConnectionString).Build();
+    private static NpgsqlDataSource Build(string connectionString, PostgresStorageOptions postgres) =>
+        new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            MaxPoolSize = postgres.MaxPoolSize,
+            CommandTimeout = postgres.CommandTimeoutSeconds,
+        }.ConnectionString).Build();
 
     private sealed class Endpoints(string primaryConnectionString, NpgsqlDataSource primary, Replica[] replicas)
     {
@@ -414,4 +418,7 @@ public sealed class PostgresDialect : ISqlDialect
     public const string FenceSqlState = "SSF01";
 
     public bool IsShardFenced(Exception exception) => exception is PostgresException { SqlState: FenceSqlState };
+
+    public bool IsTimeout(Exception exception) =>
+        exception is NpgsqlException { InnerException: TimeoutException } or PostgresException { SqlState: PostgresErrorCodes.QueryCanceled };
 }

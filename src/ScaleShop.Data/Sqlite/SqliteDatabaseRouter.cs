@@ -171,4 +171,7 @@ public sealed class SqliteDialect : ISqlDialect
         exception is SqliteException { SqliteErrorCode: 19 } sqlite && sqlite.Message.Contains(FenceMessage, StringComparison.Ordinal);
 
     public const string FenceMessage = "SCALESHOP_SHARD_FENCED";
+
+    /// <summary>SQLITE_BUSY (5) or SQLITE_LOCKED (6): the busy timeout ran out waiting for another writer.</summary>
+    public bool IsTimeout(Exception exception) => exception is SqliteException { SqliteErrorCode: 5 or 6 };
 }

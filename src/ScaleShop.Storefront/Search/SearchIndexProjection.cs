@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using ScaleShop.Data;
+using ScaleShop.Storefront.Caching;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Messaging;
 using ZiggyCreatures.Caching.Fusion;
@@ -11,9 +13,13 @@ namespace ScaleShop.Storefront.Search;
 /// <c>search-index</c>). A batch is applied in one catalog transaction with its event ids (exactly once in spite
 /// of redelivery); within a batch only a product's newest change is written, and a change older than the
 /// document (delivered late) is skipped, so the model converges on the newest text whatever the order of
-/// delivery. Cached search pages are evicted once the model has changed (on every instance, with a backplane).
+/// delivery. Cached search pages are evicted once the model has changed (on every instance, with a backplane),
+/// and once more after <see cref="CachingOptions.StaleSetGuardDelay"/>: a search that read the old model just
+/// before the change and cached its page just after the first eviction would otherwise serve it for a minute.
 /// </summary>
-public sealed class SearchIndexProjection(IDatabaseRouter databases, ISearchStore search, ProcessedEvents processed, IFusionCache cache) : IEventConsumer
+public sealed class SearchIndexProjection(
+    IDatabaseRouter databases, ISearchStore search, ProcessedEvents processed, IFusionCache cache, IOptions<CachingOptions> caching,
+    TimeProvider time, ILogger<SearchIndexProjection> logger) : IEventConsumer
 {
     public string Name => "search-index";
 
@@ -42,6 +48,21 @@ public sealed class SearchIndexProjection(IDatabaseRouter databases, ISearchStor
         if (applied > 0)
         {
             await cache.RemoveByTagAsync(CatalogService.SearchTag, token: cancellationToken);
+            _ = EvictAgainAsync();
+        }
+    }
+
+    private async Task EvictAgainAsync()
+    {
+        try
+        {
+            await Task.Delay(caching.Value.StaleSetGuardDelay, time);
+            await cache.RemoveByTagAsync(CatalogService.SearchTag);
+        }
+        catch (Exception exception)
+        {
+            // The first eviction happened; this one only closes a race. Entries still expire on their own.
+            logger.LogWarning(exception, "The second eviction of search pages failed");
         }
     }
 }

@@ -64,10 +64,12 @@ public static class ServiceDefaultsExtensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter("ScaleShop.*")
-                .AddMeter("Polly")) // resilience events of every pipeline: retries, breaker transitions, timeouts, injected faults
+                .AddMeter("Polly") // resilience events of every pipeline: retries, breaker transitions, timeouts, injected faults
+                .AddPrometheusExporter()) // scraped at /metrics (MapDefaultEndpoints)
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName, "ScaleShop.*")
-                .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                .AddAspNetCoreInstrumentation(options => options.Filter = context =>
+                    !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments(MetricsPath))
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -78,11 +80,19 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>/health/live: the process runs. /health/ready: every dependency it needs answers.</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>
+    /// /health/live: the process runs. /health/ready: every dependency it needs answers. /metrics: every meter
+    /// of the process in Prometheus' text format, for a scraper on the internal network (a gateway in front of
+    /// the public site does not route it).
+    /// </summary>
     public static IEndpointRouteBuilder MapDefaultEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
-        endpoints.MapHealthChecks("/health/ready");
+        // Probes and scrapes are not traffic: they stay out of the request metrics that SLOs are computed from.
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) }).DisableHttpMetrics();
+        endpoints.MapHealthChecks("/health/ready").DisableHttpMetrics();
+        endpoints.MapPrometheusScrapingEndpoint(MetricsPath).DisableHttpMetrics();
         return endpoints;
     }
 

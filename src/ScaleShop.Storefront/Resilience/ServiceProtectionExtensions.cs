@@ -75,7 +75,7 @@ public static class ServiceProtectionExtensions
     }
 
     private static RequestPriority PriorityOf(HttpContext context) =>
-        context.Request.Path.StartsWithSegments("/health") ? RequestPriority.Exempt
+        context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments(ServiceDefaults.ServiceDefaultsExtensions.MetricsPath) ? RequestPriority.Exempt
             : context.GetEndpoint()?.Metadata.GetMetadata<RequestPriorityMetadata>()?.Priority ?? RequestPriority.Normal;
 
     private static RateLimitPartition<string> Partition(HttpContext context, ServiceProtectionOptions limits)

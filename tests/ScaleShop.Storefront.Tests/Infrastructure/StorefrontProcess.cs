@@ -21,6 +21,19 @@ public sealed class StorefrontProcess
 
     public bool HasExited => _process.HasExited;
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    /// <summary>What the process wrote to stdout and stderr so far, line by line.</summary>
+    public IReadOnlyCollection<string> Output => _output;
+
+    private void Record(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+        }
+    }
+
     public static async Task<StorefrontProcess> StartAsync(string dataDirectory, Uri paymentProvider, Uri recommendations, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         var address = new Uri($"http://127.0.0.1:{FreePort()}/");
@@ -38,11 +51,11 @@ public sealed class StorefrontProcess
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var storefront = new StorefrontProcess(process, address);
+        process.OutputDataReceived += (_, line) => storefront.Record(line.Data);
+        process.ErrorDataReceived += (_, line) => storefront.Record(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var storefront = new StorefrontProcess(process, address);
         using var probe = new HttpClient { BaseAddress = address };
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         while (true)

@@ -96,7 +96,13 @@ public sealed class OrderService(
                 return PlaceOrderOutcome.InvalidField("cart", "The cart is empty.");
             }
 
-            var reservation = await stock.ReserveAsync(claimToken, userId.Value, key, lines, unstoppable);
+            ReservationOutcome reservation;
+            using (var span = CheckoutTelemetry.Step(CheckoutTelemetry.ReserveStock, userId))
+            {
+                reservation = await stock.ReserveAsync(claimToken, userId.Value, key, lines, unstoppable);
+                CheckoutTelemetry.Outcome(span, reservation.GetType().Name);
+            }
+
             if (reservation is not ReservationOutcome.Reserved { Lines: var reservedLines })
             {
                 await orders.ReleaseClaimAsync(userId, key, claimToken, onlyIfLeaseExpired: false, unstoppable);
@@ -110,7 +116,13 @@ public sealed class OrderService(
 
             reserved = true;
             faults.After(CheckoutStep.StockReserved);
-            var order = await orders.CompleteAsync(userId, key, claimToken, reservedLines, request.FromCart, time.GetUtcNow() + options.Value.SettleLease, unstoppable);
+            Order? order;
+            using (var span = CheckoutTelemetry.Step(CheckoutTelemetry.WriteOrder, userId))
+            {
+                order = await orders.CompleteAsync(userId, key, claimToken, reservedLines, request.FromCart, time.GetUtcNow() + options.Value.SettleLease, unstoppable);
+                CheckoutTelemetry.Outcome(span, order is null ? "taken_over" : "written");
+            }
+
             if (order is null)
             {
                 // Our lease ran out and a retry took the key over: that retry places the order, not us.
@@ -125,7 +137,10 @@ public sealed class OrderService(
             }
 
             faults.After(CheckoutStep.OrderWritten);
-            return new PlaceOrderOutcome.Placed(await PayQuietlyAsync(userId, order, reservedLines), Replayed: false);
+            using var paySpan = CheckoutTelemetry.Step(CheckoutTelemetry.Pay, userId);
+            var settled = await PayQuietlyAsync(userId, order, reservedLines);
+            CheckoutTelemetry.Outcome(paySpan, settled.Status);
+            return new PlaceOrderOutcome.Placed(settled, Replayed: false);
         }
         catch (Exception exception) when (exception is not SimulatedCrashException)
         {

@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace ScaleShop.Storefront.Orders;
+
+/// <summary>
+/// Spans of a checkout's steps (traced with the rest under <c>ScaleShop.*</c>): where a slow or failed checkout
+/// spent its time — the catalog's stock, the user's shard, the payment provider — is one look at its trace.
+/// </summary>
+public static class CheckoutTelemetry
+{
+    public const string SourceName = "ScaleShop.Orders";
+    public const string ReserveStock = "checkout reserve_stock";
+    public const string WriteOrder = "checkout write_order";
+    public const string Pay = "checkout pay";
+
+    public static readonly ActivitySource Source = new(SourceName);
+
+    /// <summary>A step's span, tagged with the user's logical shard (the physical database follows from the shard map).</summary>
+    public static Activity? Step(string name, Data.Sharding.ShardedId userId)
+    {
+        var activity = Source.StartActivity(name);
+        activity?.SetTag("scaleshop.shard.logical", userId.LogicalShard);
+        return activity;
+    }
+
+    /// <summary>Marks a span failed with the outcome that made it so (a business refusal is not an error, an exception is).</summary>
+    public static void Outcome(Activity? activity, string outcome, bool error = false)
+    {
+        activity?.SetTag("scaleshop.outcome", outcome);
+        if (error)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, outcome);
+        }
+    }
+}

@@ -39,12 +39,15 @@ public sealed class EventConsumerRunner(IDeadLetterQueue deadLetters, MessagingM
             return;
         }
 
+        using var delivery = MessagingTelemetry.StartDelivery(consumer.Name, wanted);
+
         var batchError = await TryAsync(consumer, wanted, cancellationToken);
         if (batchError is null)
         {
             return;
         }
 
+        delivery?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, batchError.GetType().Name);
         if (IsDependencyDown(batchError))
         {
             throw new ConsumerUnavailableException(consumer.Name, wanted.Count, batchError);

@@ -3,8 +3,10 @@ namespace ScaleShop.Storefront.Messaging;
 /// <summary>
 /// An event as the outbox stores it and the bus carries it. <see cref="Id"/> is a sharded id of the user's
 /// logical shard: unique across the shop, time-ordered, and the key every consumer deduplicates on.
+/// <see cref="TraceParent"/> is the W3C trace context of the request that wrote it (null when none was traced),
+/// so a consumer's work joins the trace of the checkout that caused it.
 /// </summary>
-public sealed record IntegrationEvent(long Id, string Type, long UserId, string Payload, DateTimeOffset OccurredAt);
+public sealed record IntegrationEvent(long Id, string Type, long UserId, string Payload, DateTimeOffset OccurredAt, string? TraceParent = null);
 
 /// <summary>Publishes events at least once. Returns when the bus has taken responsibility for every event given.</summary>
 public interface IEventBus

@@ -22,24 +22,24 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
     /// <summary>Writes an event in the caller's transaction on the user's shard. Call <see cref="Committed"/> after the commit.</summary>
     public async Task<IntegrationEvent> AddAsync(DbConnection connection, DbTransaction transaction, ShardedId userId, string type, string payload, CancellationToken cancellationToken)
     {
-        var @event = new IntegrationEvent(ids.Next(userId.LogicalShard).Value, type, userId.Value, payload, time.GetUtcNow());
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO outbox (id, user_id, event_type, payload, created_at) VALUES (@Id, @UserId, @Type, @Payload, @createdAt)",
-            new { @event.Id, @event.UserId, @event.Type, @event.Payload, createdAt = @event.OccurredAt.ToUnixTimeMilliseconds() },
-            transaction, cancellationToken: cancellationToken));
+        var @event = new IntegrationEvent(ids.Next(userId.LogicalShard).Value, type, userId.Value, payload, time.GetUtcNow(), MessagingTelemetry.CurrentTraceParent());
+        await InsertAsync(connection, transaction, @event, cancellationToken);
         return @event;
     }
 
     /// <summary>Writes a catalog event (no user: user id 0) in the caller's catalog transaction. Call <see cref="Committed"/> after the commit.</summary>
     public async Task<IntegrationEvent> AddCatalogAsync(DbConnection connection, DbTransaction transaction, string type, string payload, CancellationToken cancellationToken)
     {
-        var @event = new IntegrationEvent(ids.Next(0).Value, type, 0, payload, time.GetUtcNow());
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO outbox (id, user_id, event_type, payload, created_at) VALUES (@Id, @UserId, @Type, @Payload, @createdAt)",
-            new { @event.Id, @event.UserId, @event.Type, @event.Payload, createdAt = @event.OccurredAt.ToUnixTimeMilliseconds() },
-            transaction, cancellationToken: cancellationToken));
+        var @event = new IntegrationEvent(ids.Next(0).Value, type, 0, payload, time.GetUtcNow(), MessagingTelemetry.CurrentTraceParent());
+        await InsertAsync(connection, transaction, @event, cancellationToken);
         return @event;
     }
+
+    private static Task<int> InsertAsync(DbConnection connection, DbTransaction transaction, IntegrationEvent @event, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO outbox (id, user_id, event_type, payload, created_at, trace_parent) VALUES (@Id, @UserId, @Type, @Payload, @createdAt, @TraceParent)",
+            new { @event.Id, @event.UserId, @event.Type, @event.Payload, createdAt = @event.OccurredAt.ToUnixTimeMilliseconds(), @event.TraceParent },
+            transaction, cancellationToken: cancellationToken));
 
     /// <summary>Wakes the dispatcher: an event was committed, publish it now rather than at the next poll.</summary>
     public void Committed() => signal.Raise();
@@ -54,7 +54,7 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
         {
             await using var catalog = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
             return ToEvents(await catalog.QueryAsync<OutboxRow>(new CommandDefinition(
-                "SELECT id AS Id, user_id AS UserId, event_type AS Type, payload AS Payload, created_at AS CreatedAt FROM outbox ORDER BY id LIMIT @limit",
+                "SELECT id AS Id, user_id AS UserId, event_type AS Type, payload AS Payload, created_at AS CreatedAt, trace_parent AS TraceParent FROM outbox ORDER BY id LIMIT @limit",
                 new { limit }, cancellationToken: cancellationToken)));
         }
 
@@ -67,7 +67,7 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
         await using var connection = await databases.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken);
         var rows = await connection.QueryAsync<OutboxRow>(new CommandDefinition(
             $"""
-            SELECT id AS Id, user_id AS UserId, event_type AS Type, payload AS Payload, created_at AS CreatedAt FROM outbox
+            SELECT id AS Id, user_id AS UserId, event_type AS Type, payload AS Payload, created_at AS CreatedAt, trace_parent AS TraceParent FROM outbox
             WHERE {databases.InLogicalShards("user_id", "@owned")}
             ORDER BY id LIMIT @limit
             """, new { owned, limit }, cancellationToken: cancellationToken));
@@ -107,9 +107,23 @@ public sealed class Outbox(IDatabaseRouter databases, ShardedIdGenerator ids, Ti
     }
 
     private static List<IntegrationEvent> ToEvents(IEnumerable<OutboxRow> rows) =>
-        rows.Select(r => new IntegrationEvent(r.Id, r.Type, r.UserId, r.Payload, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToList();
+        rows.Select(r => new IntegrationEvent(r.Id, r.Type, r.UserId, r.Payload, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt), r.TraceParent)).ToList();
 
-    private sealed record OutboxRow(long Id, long UserId, string Type, string Payload, long CreatedAt);
+    /// <summary>Settable properties: trace_parent is often NULL, and a positional record would make Dapper insist on the type a provider reports for it.</summary>
+    private sealed class OutboxRow
+    {
+        public long Id { get; init; }
+
+        public long UserId { get; init; }
+
+        public string Type { get; init; } = "";
+
+        public string Payload { get; init; } = "";
+
+        public long CreatedAt { get; init; }
+
+        public string? TraceParent { get; init; }
+    }
 }
 
 /// <summary>A doorbell from committing requests to the dispatcher: many rings while it works count as one.</summary>

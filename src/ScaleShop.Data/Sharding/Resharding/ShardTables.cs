@@ -31,7 +31,7 @@ public static class ShardTables
             "user_id", ["user_id", "idempotency_key"], ["id1", "txt"]),
         // Events not yet published move with their shard; the target's dispatcher publishes them (consumers
         // are idempotent, so one published from both sides around the flip is applied once).
-        new("outbox", ["id", "user_id", "event_type", "payload", "created_at"], "user_id", ["id"], ["id1"]),
+        new("outbox", ["id", "user_id", "event_type", "payload", "created_at", "trace_parent"], "user_id", ["id"], ["id1"]),
     ];
 
     /// <summary>Tables of the shard schema that hold no user rows and are not copied.</summary>

@@ -14,10 +14,13 @@ public static class NatsEventHeaders
     public const string UserId = "ScaleShop-Event-User-Id";
     public const string OccurredAt = "ScaleShop-Event-Occurred-At";
 
+    /// <summary>W3C trace context, under its standard name, so any tracing-aware reader continues the trace.</summary>
+    public const string TraceParent = "traceparent";
+
     public static NatsHeaders Of(IntegrationEvent @event)
     {
         var id = @event.Id.ToString(CultureInfo.InvariantCulture);
-        return new NatsHeaders
+        var headers = new NatsHeaders
         {
             [MessageId] = id,
             [EventId] = id,
@@ -25,6 +28,12 @@ public static class NatsEventHeaders
             [UserId] = @event.UserId.ToString(CultureInfo.InvariantCulture),
             [OccurredAt] = @event.OccurredAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
         };
+        if (@event.TraceParent is { Length: > 0 } traceParent)
+        {
+            headers[TraceParent] = traceParent;
+        }
+
+        return headers;
     }
 
     public static byte[] Body(IntegrationEvent @event) => Encoding.UTF8.GetBytes(@event.Payload);
@@ -38,7 +47,7 @@ public static class NatsEventHeaders
             return null;
         }
 
-        return new IntegrationEvent(id, type, userId, body is null ? "" : Encoding.UTF8.GetString(body), DateTimeOffset.FromUnixTimeMilliseconds(occurredAt));
+        return new IntegrationEvent(id, type, userId, body is null ? "" : Encoding.UTF8.GetString(body), DateTimeOffset.FromUnixTimeMilliseconds(occurredAt), Get(headers, TraceParent));
     }
 
     public static string? Get(NatsHeaders? headers, string key) =>

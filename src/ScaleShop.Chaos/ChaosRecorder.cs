@@ -24,7 +24,9 @@ public sealed class ChaosRecorder(Func<int, string?> shardOfUser) : IJourneyObse
 
     public void RequestEnded(ObservedRequest request)
     {
-        var sample = new RequestSample(Now, request.Journey, request.UserIndex is { } user ? shardOfUser(user) : null,
+        // A request belongs to the phase it was sent in (its due time), not the one it ended in: a call that hung
+        // on the paused database and timed out after the rollback is the fault's, not the recovery's.
+        var sample = new RequestSample(Now - request.Latency, request.Journey, request.UserIndex is { } user ? shardOfUser(user) : null,
             request.Latency.TotalMilliseconds, request.Error is not null);
         lock (_lock)
         {
@@ -35,12 +37,12 @@ public sealed class ChaosRecorder(Func<int, string?> shardOfUser) : IJourneyObse
     public void OrderAcknowledged(AcknowledgedOrder order) =>
         _orders.TryAdd(order.OrderId, new AcknowledgedOrderRecord(order, Now, shardOfUser(order.UserIndex)));
 
-    /// <summary>The requests that ended in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    /// <summary>The requests sent in [<paramref name="from"/>, <paramref name="to"/>) that have ended.</summary>
     public IReadOnlyList<RequestSample> Between(TimeSpan from, TimeSpan to)
     {
         lock (_lock)
         {
-            // Samples are appended roughly in time order; scanning is cheap at these rates (a few hundred a second).
+            // Scanning is cheap at these rates (a few hundred a second).
             return _samples.Where(s => s.At >= from && s.At < to).ToList();
         }
     }

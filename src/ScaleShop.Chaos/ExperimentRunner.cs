@@ -47,9 +47,10 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watcher = new ResilienceWatcher(storefront, recorder, () => _phase);
         var watching = watcher.RunAsync(stop.Token);
-        var engine = new LoadEngine(Profile(experiment.Load, recorder));
+        var schedule = new UntilStoppedSchedule(experiment.Load.Rate);
+        var engine = new LoadEngine(Profile(experiment.Load, schedule, recorder));
         var loading = engine.RunAsync(onInterval: null, stop.Token);
-        var phases = new List<PhaseResult>();
+        var phaseTimes = new List<(Phase Phase, TimeSpan Start, TimeSpan End)>();
         var failures = new List<string>();
         string? aborted = null;
         var injected = new List<FaultAction>();
@@ -83,14 +84,35 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
         {
             // Whatever happened above (an abort, an exception, Ctrl-C), nothing stays broken.
             await RollbackAsync();
-            await stop.CancelAsync();
+            // No new journeys; those under way finish (within the request timeout), so that every request sent
+            // in a phase, even one that hung on the fault, is counted in it.
+            schedule.Stop();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                await stop.CancelAsync();
+            }
+
             await loading;
+            await stop.CancelAsync();
             await watching;
+        }
+
+        var phases = new List<PhaseResult>();
+        foreach (var (phase, start, end) in phaseTimes)
+        {
+            var samples = recorder.Between(start, end);
+            var slos = experiment.Hypothesis.Judge(phase, samples);
+            phases.Add(new PhaseResult(phase, start, end, JourneyFigures(samples), slos));
+            foreach (var broken in slos.Where(s => !s.Met))
+            {
+                failures.Add(FormattableString.Invariant(
+                    $"{phase}: {broken.Slo.Name} availability {broken.Availability:P2} (≥ {broken.Slo.Availability:P1}), p99 {broken.P99Ms:F0} ms (≤ {broken.Slo.P99Ms:F0}) over {broken.Requests} requests"));
+            }
         }
 
         if (aborted is not null)
         {
-            failures.Insert(0, $"aborted in {phases[^1].Phase}: {aborted}");
+            failures.Insert(0, $"aborted in {phaseTimes[^1].Phase}: {aborted}");
         }
 
         Note("checking the acknowledged orders");
@@ -121,16 +143,8 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
                 }
             }
 
-            var end = recorder.Now;
-            var samples = recorder.Between(start, end);
-            var slos = experiment.Hypothesis.Judge(phase, samples);
-            phases.Add(new PhaseResult(phase, start, end, JourneyFigures(samples), slos));
-            foreach (var broken in slos.Where(s => !s.Met))
-            {
-                failures.Add(FormattableString.Invariant(
-                    $"{phase}: {broken.Slo.Name} availability {broken.Availability:P2} (≥ {broken.Slo.Availability:P1}), p99 {broken.P99Ms:F0} ms (≤ {broken.Slo.P99Ms:F0}) over {broken.Requests} requests"));
-            }
-
+            // Judged once the load has drained: requests sent now may still be under way.
+            phaseTimes.Add((phase, start, recorder.Now));
             return reason;
         }
 
@@ -155,10 +169,10 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
         }
     }
 
-    private LoadProfile Profile(ExperimentLoad load, ChaosRecorder recorder) => new()
+    private LoadProfile Profile(ExperimentLoad load, ArrivalSchedule schedule, ChaosRecorder recorder) => new()
     {
         BaseUrl = settings.StorefrontUrl,
-        Schedule = new SteadySchedule(load.Rate, TimeSpan.FromDays(1)), // ended by cancellation when the last phase ends
+        Schedule = schedule,
         Mix = load.Mix,
         Users = load.Users,
         ActiveSessions = load.Sessions,
@@ -181,6 +195,26 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
                 return new JourneyPhaseFigures(group.Key.Journey, group.Key.Shard, latencies.Count, group.LongCount(s => s.Failed), p50, Slo.Percentile(latencies, 99));
             })
             .OrderBy(f => f.Journey).ThenBy(f => f.Shard, StringComparer.Ordinal).ToList();
+}
+
+/// <summary>A constant rate until <see cref="Stop"/>: phases last as long as they must (a rollback takes what it takes), so the run's length is not known in advance.</summary>
+public sealed record UntilStoppedSchedule(double Rate) : ArrivalSchedule
+{
+    private static readonly TimeSpan Unbounded = TimeSpan.FromDays(1);
+    private long _durationTicks = Unbounded.Ticks;
+
+    public override string Name => "chaos";
+
+    /// <summary>The engine reads this before every arrival: once stopped, no journey starts.</summary>
+    public override TimeSpan Duration => TimeSpan.FromTicks(Interlocked.Read(ref _durationTicks));
+
+    public override double RateAt(TimeSpan elapsed) => Rate;
+
+    public override IReadOnlyList<ScheduleWindow> Windows => [new(Name, TimeSpan.Zero, Unbounded, Rate)];
+
+    public override string Describe() => FormattableString.Invariant($"{Rate:0.#} journeys/s until the experiment ends");
+
+    public void Stop() => Interlocked.Exchange(ref _durationTicks, 0);
 }
 
 public sealed record TimelineEvent(TimeSpan At, Phase Phase, string What);

@@ -10,7 +10,7 @@ namespace ScaleShop.Chaos;
 /// </summary>
 public sealed record Hypothesis(IReadOnlyList<Slo> Slos, AbortPolicy Abort, OrderInvariants Invariants)
 {
-    /// <summary>Every SLO of <paramref name="phase"/> judged over the requests that ended in it.</summary>
+    /// <summary>Every SLO of <paramref name="phase"/> judged over the requests sent in it.</summary>
     public IReadOnlyList<SloResult> Judge(Phase phase, IReadOnlyList<RequestSample> samples) =>
         Slos.Where(slo => slo.Phases.Contains(phase)).Select(slo => slo.Judge(samples)).ToList();
 
@@ -107,5 +107,5 @@ public sealed record OrderInvariants(bool AcknowledgedOrdersFound, TimeSpan? Pen
     public static readonly IReadOnlySet<string> KnownStatuses = new HashSet<string>(StringComparer.Ordinal) { "confirmed", "pending_payment", "cancelled" };
 }
 
-/// <summary>One request of the experiment's load: when it ended (since the run started), its journey, the shard of its shopper's data (null: anonymous), its latency and whether it failed.</summary>
+/// <summary>One request of the experiment's load: when it was sent (due, since the run started), its journey, the shard of its shopper's data (null: anonymous), its latency and whether it failed.</summary>
 public readonly record struct RequestSample(TimeSpan At, JourneyKind Journey, string? Shard, double LatencyMs, bool Failed);

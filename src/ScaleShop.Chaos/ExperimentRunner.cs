@@ -63,6 +63,8 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
             aborted = await PhaseAsync(Phase.Before, durations.Before);
             if (aborted is null)
             {
+                // A breaker that opens while the fault is being put in place opened because of it.
+                _phase = Phase.During;
                 foreach (var fault in experiment.Faults)
                 {
                     Note($"inject: {fault.Describe()}");
@@ -72,6 +74,11 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
 
                 Note("faults in place");
                 aborted = await PhaseAsync(Phase.During, durations.During);
+            }
+
+            if (aborted is null)
+            {
+                _phase = Phase.After;
             }
 
             await RollbackAsync();

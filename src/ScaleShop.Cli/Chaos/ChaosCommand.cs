@@ -80,9 +80,10 @@ public static class ChaosCommand
             var settings = new RunSettings(new Uri(parse.GetValue(url)!), email, password, parse.GetValue(topology)!,
                 (parse.GetValue(variables) ?? []).Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1], StringComparer.Ordinal), parse.GetValue(shortVersion));
             var durations = experiment.Durations(settings.Short);
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
+            // Not MarkupLine(provider, format, args): a fault's JSON body has braces that string.Format would read as holes.
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                 $"[bold]{Markup.Escape(experiment.Name)}[/]{(settings.Short ? " (short)" : "")}: {Markup.Escape(string.Join("; ", experiment.Faults.Select(f => f.Describe())))}; " +
-                $"warm-up {durations.WarmUp.TotalSeconds:0} s, before {durations.Before.TotalSeconds:0} s, during {durations.During.TotalSeconds:0} s, after {durations.After.TotalSeconds:0} s");
+                $"warm-up {durations.WarmUp.TotalSeconds:0} s, before {durations.Before.TotalSeconds:0} s, during {durations.During.TotalSeconds:0} s, after {durations.After.TotalSeconds:0} s"));
             ExperimentResult result;
             try
             {

@@ -126,12 +126,15 @@ public static class ChaosReport
         public static Summary Of(ExperimentResult result) => new(
             result.Experiment.Name, result.Short, result.Passed, result.Aborted, result.Failures, result.StartedAt,
             result.Phases.Select(p => new PhaseSummary(Name(p.Phase), Math.Round((p.End - p.Start).TotalSeconds, 1),
-                p.Journeys.Select(j => new JourneySummary(j.Journey.ToString().ToLowerInvariant(), j.Shard, j.Requests, j.Failed, j.P50Ms, j.P99Ms)).ToList(),
-                p.Slos.Select(s => new SloSummary(s.Slo.Name, s.Requests, s.Failed, s.Availability, s.Slo.Availability, s.P99Ms, s.Slo.P99Ms, s.Met)).ToList())).ToList(),
+                p.Journeys.Select(j => new JourneySummary(j.Journey.ToString().ToLowerInvariant(), j.Shard, j.Requests, j.Failed, Ms(j.P50Ms), Ms(j.P99Ms))).ToList(),
+                p.Slos.Select(s => new SloSummary(s.Slo.Name, s.Requests, s.Failed, Math.Round(s.Availability, 5), s.Slo.Availability, Ms(s.P99Ms), s.Slo.P99Ms, s.Met)).ToList())).ToList(),
             result.Breakers.Select(b => new BreakerSummary(Math.Round(b.At.TotalSeconds, 1), Name(b.Phase), b.Dependency, b.From, b.To)).ToList(),
             new OrderSummary(result.Orders.Acknowledged, result.Orders.Confirmed201, result.Orders.Pending202, result.Orders.Found, result.Orders.Lost.Count,
                 result.Orders.StatusesAtEnd, result.Orders.PendingAtEnd, result.Orders.SettledInSeconds));
     }
+
+    // A tenth of a millisecond is finer than anything these runs can tell apart.
+    private static double Ms(double milliseconds) => Math.Round(milliseconds, 1);
 
     public sealed record PhaseSummary(string Phase, double Seconds, IReadOnlyList<JourneySummary> Journeys, IReadOnlyList<SloSummary> Slos);
 

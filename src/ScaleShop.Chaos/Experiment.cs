@@ -23,14 +23,23 @@ public sealed record Experiment(
 public sealed record ExperimentLoad(
     double Rate, Load.JourneyMix Mix, int Users, int Sessions, long Products, int Categories, TimeSpan ThinkTime, bool Recommendations, TimeSpan RequestTimeout);
 
-public sealed record PhaseDurations(TimeSpan WarmUp, TimeSpan Before, TimeSpan During, TimeSpan After);
+/// <summary>How long each phase lasts; <see cref="Recovery"/> is the time the system is given after the rollback before "after" is judged.</summary>
+public sealed record PhaseDurations(TimeSpan WarmUp, TimeSpan Before, TimeSpan During, TimeSpan After, TimeSpan Recovery)
+{
+    public TimeSpan Total => WarmUp + Before + During + Recovery + After;
+}
 
-/// <summary>The experiment's phases; warm-up is measured but never judged.</summary>
+/// <summary>
+/// The experiment's phases. Warm-up and recovery are measured but never judged: recovery is the promise that the
+/// system is back within so many seconds of the rollback (a breaker that opened stays open for its break
+/// duration; a restarted database replays its log), not at once.
+/// </summary>
 public enum Phase
 {
     WarmUp,
     Before,
     During,
+    Recovery,
     After,
 }
 

@@ -130,7 +130,7 @@ public static class ExperimentFile
     {
         if (dto is null)
         {
-            errors.Add($"{path}: required ({{ \"warmUpSeconds\", \"beforeSeconds\", \"duringSeconds\", \"afterSeconds\" }})");
+            errors.Add($"{path}: required ({{ \"warmUpSeconds\", \"beforeSeconds\", \"duringSeconds\", \"recoverySeconds\", \"afterSeconds\" }})");
             return null;
         }
 
@@ -138,9 +138,11 @@ public static class ExperimentFile
         var before = Between(dto.BeforeSeconds, $"{path}.beforeSeconds", 1, MaxPhaseSeconds, errors);
         var during = Between(dto.DuringSeconds, $"{path}.duringSeconds", 1, MaxPhaseSeconds, errors);
         var after = Between(dto.AfterSeconds, $"{path}.afterSeconds", 1, MaxPhaseSeconds, errors);
-        return warmUp is null || before is null || during is null || after is null
+        var recovery = Between(dto.RecoverySeconds ?? 0, $"{path}.recoverySeconds", 0, MaxPhaseSeconds, errors);
+        return warmUp is null || before is null || during is null || after is null || recovery is null
             ? null
-            : new PhaseDurations(TimeSpan.FromSeconds(warmUp.Value), TimeSpan.FromSeconds(before.Value), TimeSpan.FromSeconds(during.Value), TimeSpan.FromSeconds(after.Value));
+            : new PhaseDurations(TimeSpan.FromSeconds(warmUp.Value), TimeSpan.FromSeconds(before.Value), TimeSpan.FromSeconds(during.Value),
+                TimeSpan.FromSeconds(after.Value), TimeSpan.FromSeconds(recovery.Value));
     }
 
     private static FaultAction? ValidateFault(FaultDto? dto, string path, List<string> errors)
@@ -341,7 +343,7 @@ internal sealed record ExperimentDto(string? Name, string? Description, LoadDto?
 
 internal sealed record LoadDto(double? Rate, string? Mix, double? Users, double? Sessions, double? Products, double? Categories, double? ThinkMs, bool? Recommendations, double? TimeoutSeconds);
 
-internal sealed record PhasesDto(double? WarmUpSeconds, double? BeforeSeconds, double? DuringSeconds, double? AfterSeconds);
+internal sealed record PhasesDto(double? WarmUpSeconds, double? BeforeSeconds, double? DuringSeconds, double? AfterSeconds, double? RecoverySeconds);
 
 internal sealed record FaultDto(string? Type, string? Action, string? Server, string? Method, string? Url, JsonElement? Body, string? RollbackMethod, JsonElement? RollbackBody, bool? Admin);
 

@@ -82,6 +82,15 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
             }
 
             await RollbackAsync();
+            if (aborted is null && durations.Recovery > TimeSpan.Zero)
+            {
+                _phase = Phase.Recovery;
+                var start = recorder.Now;
+                Note($"recovery: {durations.Recovery.TotalSeconds:0} s (measured, not judged)");
+                await Task.Delay(durations.Recovery, cancellationToken);
+                phaseTimes.Add((Phase.Recovery, start, recorder.Now));
+            }
+
             if (aborted is null)
             {
                 aborted = await PhaseAsync(Phase.After, durations.After);

@@ -36,7 +36,7 @@ public sealed class ResilienceWatcher(StorefrontAdmin storefront, ChaosRecorder 
                 attempt.CancelAfter(PollInterval);
                 Observe(await storefront.CircuitsAsync(attempt.Token));
             }
-            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _failedPolls);
             }

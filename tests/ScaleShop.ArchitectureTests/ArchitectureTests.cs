@@ -15,6 +15,7 @@ public sealed class ArchitectureTests
     private static readonly Assembly ServiceDefaults = typeof(ScaleShop.ServiceDefaults.ServiceDefaultsExtensions).Assembly;
     private static readonly Assembly Load = typeof(ScaleShop.Load.LoadEngine).Assembly;
     private static readonly Assembly Resilience = typeof(ScaleShop.Resilience.ChaosSwitchboard).Assembly;
+    private static readonly Assembly ChaosExperiments = typeof(ScaleShop.Chaos.ExperimentRunner).Assembly;
 
     private static readonly string[] HttpNamespaces =
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
@@ -69,6 +70,18 @@ public sealed class ArchitectureTests
         // service's code or its databases: what it measures must be what a client sees.
         var result = Types.InAssembly(Load).ShouldNot()
             .HaveDependencyOnAny("ScaleShop.Storefront", "ScaleShop.Data.Sharding", "ScaleShop.Data.Sqlite", "ScaleShop.Data.Postgres", "Npgsql", "Microsoft.Data.Sqlite", "Dapper")
+            .GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Chaos_experiments_reach_the_storefront_only_over_HTTP()
+    {
+        // Like the load generator: what an experiment judges must be what a client sees. It may hash a seeded
+        // user's e-mail with the service's placement function (ShardKeys) to know whose shard is broken, and
+        // nothing else of the data tier.
+        var result = Types.InAssembly(ChaosExperiments).ShouldNot()
+            .HaveDependencyOnAny("ScaleShop.Storefront", "ScaleShop.Data.Sqlite", "ScaleShop.Data.Postgres", "ScaleShop.Data.Sharding.Resharding", "Npgsql", "Microsoft.Data.Sqlite", "Dapper")
             .GetResult();
         Assert.True(result.IsSuccessful, Describe(result));
     }

@@ -10,7 +10,7 @@ public sealed class ExperimentFileTests
           "name": "example",
           "description": "a shard dies",
           "load": { "rate": 20, "mix": "browse=60,search=20,cart=10,checkout=10", "users": 1000, "sessions": 50, "products": 1000, "categories": 10 },
-          "phases": { "warmUpSeconds": 5, "beforeSeconds": 10, "duringSeconds": 20, "afterSeconds": 10 },
+          "phases": { "warmUpSeconds": 5, "beforeSeconds": 10, "duringSeconds": 20, "recoverySeconds": 8, "afterSeconds": 10 },
           "short": { "beforeSeconds": 2, "duringSeconds": 3, "afterSeconds": 2 },
           "faults": [
             { "type": "process", "action": "pause", "server": "postgres-b" },
@@ -36,6 +36,8 @@ public sealed class ExperimentFileTests
         Assert.Equal(20, experiment.Load.Rate);
         Assert.Equal(TimeSpan.FromSeconds(3), experiment.Short.During);
         Assert.Equal(TimeSpan.Zero, experiment.Short.WarmUp);
+        Assert.Equal(TimeSpan.FromSeconds(8), experiment.Full.Recovery);
+        Assert.Equal(TimeSpan.Zero, experiment.Short.Recovery);
         Assert.Equal(new ProcessFault(ProcessFaultKind.Pause, "postgres-b"), experiment.Faults[0]);
         var http = Assert.IsType<HttpFault>(experiment.Faults[1]);
         Assert.Equal(HttpMethod.Put, http.Method);
@@ -60,8 +62,7 @@ public sealed class ExperimentFileTests
         Assert.Equal(Path.GetFileNameWithoutExtension(path), experiment.Name);
         Assert.NotEmpty(experiment.Description);
         // CI runs the short version of each: it must stay short.
-        var d = experiment.Short;
-        Assert.InRange((d.WarmUp + d.Before + d.During + d.After).TotalSeconds, 10, 40);
+        Assert.InRange(experiment.Short.Total.TotalSeconds, 10, 40);
     }
 
     [Fact]
@@ -85,6 +86,7 @@ public sealed class ExperimentFileTests
     [InlineData("load", "mix", "browse=x", "load.mix:")]
     [InlineData("phases", "duringSeconds", -1, "phases.duringSeconds: must be between")]
     [InlineData("short", "afterSeconds", null, "short.afterSeconds: required")]
+    [InlineData("phases", "recoverySeconds", -5, "phases.recoverySeconds: must be between 0")]
     [InlineData("faults.0", "server", "postgres-c", "faults[0].server: one of")]
     [InlineData("faults.0", "action", "explode", "faults[0].action:")]
     [InlineData("faults.1", "type", "smoke", "faults[1].type:")]

@@ -83,7 +83,7 @@ public static class ChaosCommand
             // Not MarkupLine(provider, format, args): a fault's JSON body has braces that string.Format would read as holes.
             AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                 $"[bold]{Markup.Escape(experiment.Name)}[/]{(settings.Short ? " (short)" : "")}: {Markup.Escape(string.Join("; ", experiment.Faults.Select(f => f.Describe())))}; " +
-                $"warm-up {durations.WarmUp.TotalSeconds:0} s, before {durations.Before.TotalSeconds:0} s, during {durations.During.TotalSeconds:0} s, after {durations.After.TotalSeconds:0} s"));
+                $"warm-up {durations.WarmUp.TotalSeconds:0} s, before {durations.Before.TotalSeconds:0} s, during {durations.During.TotalSeconds:0} s, recovery {durations.Recovery.TotalSeconds:0} s, after {durations.After.TotalSeconds:0} s"));
             ExperimentResult result;
             try
             {
@@ -96,6 +96,13 @@ public static class ChaosCommand
                     AnsiConsole.MarkupLine($"[red]{Markup.Escape(problem)}[/]");
                 }
 
+                return 2;
+            }
+            catch (Exception exception) when (exception is HttpRequestException or InvalidOperationException or TimeoutException)
+            {
+                // The storefront unreachable, the admin refused, a fault that could not be put in place: the
+                // runner has rolled back whatever it had done; there is no result to judge.
+                AnsiConsole.MarkupLine($"[red]The experiment could not run:[/] {Markup.Escape(exception.Message)}");
                 return 2;
             }
 
@@ -137,8 +144,7 @@ public static class ChaosCommand
         return command;
     }
 
-    private static string Seconds(PhaseDurations d) =>
-        string.Create(CultureInfo.InvariantCulture, $"{(d.WarmUp + d.Before + d.During + d.After).TotalSeconds:0}");
+    private static string Seconds(PhaseDurations d) => string.Create(CultureInfo.InvariantCulture, $"{d.Total.TotalSeconds:0}");
 
     /// <summary>A path as given, or a bare name looked up in chaos/experiments.</summary>
     private static string Locate(string given) =>

@@ -39,8 +39,19 @@ if [[ " $providers " == *" postgres "* ]]; then
   fi
 fi
 
-# The chaos experiments have a stage of their own (below); a --filter among the arguments replaces this one.
-not_chaos=(--filter "FullyQualifiedName!~ScaleShop.Chaos.Tests")
+# The chaos experiments have a stage of their own (below): the two passes leave them out. dotnet test takes one
+# --filter, so one given among the arguments is combined with that exclusion (and given alone to the stage).
+args=(); user_filter=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --filter) user_filter="$2"; shift 2 ;;
+    --filter=*) user_filter="${1#--filter=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+not_chaos=(--filter "${user_filter:+($user_filter)&}FullyQualifiedName!~ScaleShop.Chaos.Tests")
+chaos_filter=(); [ -n "$user_filter" ] && chaos_filter=(--filter "$user_filter")
+set -- "${args[@]}"
 for provider in $providers; do
   case "$provider" in
     sqlite)
@@ -68,7 +79,7 @@ if [[ " $providers " == *" postgres "* && "${SCALESHOP_TEST_CHAOS:-1}" != "0" ]]
     chaos_result=0
     if deploy/local/topology.sh up; then
       SCALESHOP_CHAOS_TOPOLOGY=1 dotnet test tests/ScaleShop.Chaos.Tests/ScaleShop.Chaos.Tests.csproj -c Release --no-build --nologo \
-        --logger "trx" --results-directory "$results/chaos" "$@" || chaos_result=1
+        --logger "trx" --results-directory "$results/chaos" "${chaos_filter[@]}" "$@" || chaos_result=1
     else
       echo "the chaos topology did not start"; chaos_result=1
     fi

@@ -76,7 +76,12 @@ fi
 payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5471}"
 VARS=(--var "payments=${Payments__BaseUrl%/}")
 
-if [[ -d "$RECOMMENDATIONS_PROJECT" ]]; then
+if [[ -d "$RECOMMENDATIONS_PROJECT" ]] && declare -F recommendations_start >/dev/null; then
+    # benchmarks/lib.sh knows how to start it (its data folder, its readiness) once it has that function.
+    log "Starting the recommendations service on :$RECOMMENDATIONS_PORT"
+    recommendations_start "$WORK" "$RECOMMENDATIONS_PORT" || exit 2
+    VARS+=(--var "recommendations=http://127.0.0.1:$RECOMMENDATIONS_PORT")
+elif [[ -d "$RECOMMENDATIONS_PROJECT" ]]; then
     name="$(basename "$RECOMMENDATIONS_PROJECT")"
     if [[ "$SKIP_BUILD" != "1" ]]; then
         dotnet build -c Release --nologo -v q "$RECOMMENDATIONS_PROJECT" >"$WORK/build-recommendations.log" 2>&1 || { cat "$WORK/build-recommendations.log" >&2; exit 2; }

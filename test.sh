@@ -7,6 +7,12 @@
 #   ./test.sh                                  both providers
 #   SCALESHOP_TEST_PROVIDERS=sqlite ./test.sh  embedded defaults only (no server, no root needed)
 #   ./test.sh --filter "FullyQualifiedName~Orders"   extra arguments go to dotnet test
+#   SCALESHOP_TEST_CHAOS=0 ./test.sh           without the chaos stage
+#
+# After the PostgreSQL pass, a chaos stage runs the short version of every chaos experiment
+# (tests/ScaleShop.Chaos.Tests) on a second topology of its own (state in SCALESHOP_CHAOS_TOPOLOGY_DIR,
+# default /var/tmp/scaleshop-chaos; ports + SCALESHOP_CHAOS_PORT_OFFSET, default 100): the experiments stop
+# and pause servers, which must never be those another test run is using. The two passes leave that project out.
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -33,22 +39,54 @@ if [[ " $providers " == *" postgres "* ]]; then
   fi
 fi
 
+# The chaos experiments have a stage of their own (below): the two passes leave them out. dotnet test takes one
+# --filter, so one given among the arguments is combined with that exclusion (and given alone to the stage).
+args=(); user_filter=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --filter) user_filter="$2"; shift 2 ;;
+    --filter=*) user_filter="${1#--filter=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+not_chaos=(--filter "${user_filter:+($user_filter)&}FullyQualifiedName!~ScaleShop.Chaos.Tests")
+chaos_filter=(); [ -n "$user_filter" ] && chaos_filter=(--filter "$user_filter")
+set -- "${args[@]}"
 for provider in $providers; do
   case "$provider" in
     sqlite)
       SCALESHOP_TEST_PROVIDER=Sqlite dotnet test ScaleShop.slnx -c Release --no-build --nologo \
-        --logger "trx" --results-directory "$results/sqlite" "$@" || status=1
+        --logger "trx" --results-directory "$results/sqlite" "${not_chaos[@]}" "$@" || status=1
       ;;
     postgres)
       [ -n "${SCALESHOP_PG_PRIMARY_A:-}" ] || continue
       SCALESHOP_TEST_PROVIDER=Postgres dotnet test ScaleShop.slnx -c Release --no-build --nologo \
-        --logger "trx" --results-directory "$results/postgres" "$@" || status=1
+        --logger "trx" --results-directory "$results/postgres" "${not_chaos[@]}" "$@" || status=1
       deploy/local/topology.sh drop-test-databases || true
       ;;
     *) echo "unknown provider '$provider' in SCALESHOP_TEST_PROVIDERS"; status=1 ;;
   esac
 done
 if [ "$started_topology" -eq 1 ]; then deploy/local/topology.sh down || true; fi
+
+if [[ " $providers " == *" postgres "* && "${SCALESHOP_TEST_CHAOS:-1}" != "0" ]]; then
+  (
+    export SCALESHOP_TOPOLOGY_DIR="${SCALESHOP_CHAOS_TOPOLOGY_DIR:-/var/tmp/scaleshop-chaos}"
+    export SCALESHOP_TOPOLOGY_PORT_OFFSET="${SCALESHOP_CHAOS_PORT_OFFSET:-100}"
+    chaos_started=0
+    chaos_status="$(deploy/local/topology.sh status 2>/dev/null || true)"
+    if [[ "$chaos_status" != *"postgres a: running"* ]]; then chaos_started=1; fi
+    chaos_result=0
+    if deploy/local/topology.sh up; then
+      SCALESHOP_CHAOS_TOPOLOGY=1 dotnet test tests/ScaleShop.Chaos.Tests/ScaleShop.Chaos.Tests.csproj -c Release --no-build --nologo \
+        --logger "trx" --results-directory "$results/chaos" "${chaos_filter[@]}" "$@" || chaos_result=1
+    else
+      echo "the chaos topology did not start"; chaos_result=1
+    fi
+    if [ "$chaos_started" -eq 1 ]; then deploy/local/topology.sh down --purge || true; fi
+    exit "$chaos_result"
+  ) || status=1
+fi
 
 passed=0; failed=0; skipped=0; files=0
 while IFS= read -r trx; do

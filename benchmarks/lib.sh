@@ -96,12 +96,15 @@ bench_storage() {
 }
 
 # bench_wait_ready SCRIPT URL PID LOG SECONDS: wait for /health/ready; fail with the log if the process exits or time runs out.
-bench_wait_ready() {
+bench_wait_ready() { bench_wait_for "$1" "$2/health/ready" "$3" "$4" "$5"; }
+
+# bench_wait_for SCRIPT URL PID LOG SECONDS: wait until URL answers 2xx; fail with the log if the process exits or time runs out.
+bench_wait_for() {
     local script=$1 url=$2 pid=$3 log=$4 seconds=$5
     local deadline=$((SECONDS + seconds))
-    until curl -fsS -o /dev/null "$url/health/ready" 2>/dev/null; do
+    until curl -fsS -o /dev/null "$url" 2>/dev/null; do
         kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-        ((SECONDS < deadline)) || { echo "$script: storefront not ready after $seconds s" >&2; exit 1; }
+        ((SECONDS < deadline)) || { echo "$script: $url not answering after $seconds s" >&2; exit 1; }
         sleep 0.5
     done
 }

@@ -12,8 +12,14 @@
 #   deploy/local/topology.sh down     stop everything (data kept; add --purge to delete it)
 #   deploy/local/topology.sh drop-test-databases   drop what test fixtures left behind (databases t_*)
 #   deploy/local/topology.sh drop-databases PREFIX  drop the databases of one `env PREFIX` (benchmarks)
+#   deploy/local/topology.sh stop|start|pause|resume SERVER   one server, for chaos experiments (chaos/):
+#       SERVER is postgres-a, postgres-b, replica, redis or nats; stop is immediate (pg_ctl -m immediate,
+#       SIGKILL for Redis and NATS: a crash, not a shutdown); pause is SIGSTOP of the server and its children
+#       (a hung machine: connections open, nothing answers), resume is SIGCONT
 #
-# State lives in $SCALESHOP_TOPOLOGY_DIR (default /var/tmp/scaleshop-topology). Password authentication
+# State lives in $SCALESHOP_TOPOLOGY_DIR (default /var/tmp/scaleshop-topology). A second topology beside the
+# first (chaos experiments stop servers, which must not be those another test run uses) takes another state
+# folder and SCALESHOP_TOPOLOGY_PORT_OFFSET, added to every port above. Password authentication
 # (scram-sha-256) for the role "scaleshop", loopback only.
 set -euo pipefail
 
@@ -21,12 +27,14 @@ STATE="${SCALESHOP_TOPOLOGY_DIR:-/var/tmp/scaleshop-topology}"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 PG_USER="scaleshop"
 PG_PASSWORD="${SCALESHOP_PG_PASSWORD:-scaleshop-local}"
-PORT_A=55432
-PORT_A_REPLICA=55433
-PORT_B=55434
-PORT_REDIS=56379
-PORT_NATS=54222
-PORT_NATS_MONITOR=58222
+OFFSET="${SCALESHOP_TOPOLOGY_PORT_OFFSET:-0}"
+[[ "$OFFSET" =~ ^[0-9]{1,4}$ ]] || { echo "topology: SCALESHOP_TOPOLOGY_PORT_OFFSET must be a number from 0 to 9999" >&2; exit 2; }
+PORT_A=$((55432 + OFFSET))
+PORT_A_REPLICA=$((55433 + OFFSET))
+PORT_B=$((55434 + OFFSET))
+PORT_REDIS=$((56379 + OFFSET))
+PORT_NATS=$((54222 + OFFSET))
+PORT_NATS_MONITOR=$((58222 + OFFSET))
 RUN_AS=postgres
 
 log() { echo "topology: $*" >&2; }
@@ -188,6 +196,59 @@ down() {
   if [ "${1:-}" = "--purge" ]; then rm -rf "$STATE"; fi
 }
 
+# The data folder of a PostgreSQL server named on the command line.
+pg_dir() {
+  case "$1" in
+    postgres-a) echo "$STATE/pg-a" ;;
+    postgres-b) echo "$STATE/pg-b" ;;
+    replica) echo "$STATE/pg-a-replica" ;;
+    *) return 1 ;;
+  esac
+}
+
+# The main process of a server: the postmaster, redis-server or nats-server.
+server_pid() {
+  local dir
+  if dir=$(pg_dir "$1"); then head -n 1 "$dir/postmaster.pid" 2>/dev/null; return; fi
+  case "$1" in
+    redis) cat "$STATE/redis.pid" 2>/dev/null ;;
+    nats) cat "$STATE/nats.pid" 2>/dev/null ;;
+  esac
+}
+
+stop_server() {
+  local dir pid
+  if dir=$(pg_dir "$1"); then
+    if pg_running "$dir"; then as_postgres "$PG_BIN/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null; fi
+    return
+  fi
+  pid=$(server_pid "$1")
+  if [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; then
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$STATE/$1.pid"
+}
+
+start_server() {
+  local dir
+  if dir=$(pg_dir "$1"); then
+    # An immediate stop leaves postmaster.pid behind; pg_ctl sees that its process is gone and starts anyway.
+    if ! pg_running "$dir"; then as_postgres "$PG_BIN/pg_ctl" -D "$dir" -l "$STATE/$(basename "$dir").log" -w -t 60 start >/dev/null; fi
+    return
+  fi
+  case "$1" in
+    redis) start_redis ;;
+    nats) start_nats ;;
+  esac
+}
+
+# SIGSTOP / SIGCONT to a server and every process it started (PostgreSQL's backends, WAL writer, ...).
+signal_server() {
+  local pid; pid=$(server_pid "$2")
+  [ -n "$pid" ] || { log "$2 is not running"; return 1; }
+  kill "-$1" "$pid" $(pgrep -P "$pid" || true)
+}
+
 drop_databases() { # LIKE pattern of the database names
   local port db
   for port in "$PORT_A" "$PORT_B"; do
@@ -212,8 +273,16 @@ case "${1:-}" in
   status) status ;;
   env) print_env "${2:-scaleshop}" ;;
   drop-test-databases) drop_databases 't\_%' ;;
+  stop|start|pause|resume)
+    [[ "${2:-}" =~ ^(postgres-a|postgres-b|replica|redis|nats)$ ]] || { echo "usage: $0 $1 postgres-a|postgres-b|replica|redis|nats" >&2; exit 2; }
+    case "$1" in
+      stop) stop_server "$2" ;;
+      start) start_server "$2" ;;
+      pause) signal_server STOP "$2" ;;
+      resume) signal_server CONT "$2" ;;
+    esac ;;
   drop-databases)
     [[ "${2:-}" =~ ^[a-z][a-z0-9]*$ ]] || { echo "usage: $0 drop-databases <prefix> (lower-case letters and digits)" >&2; exit 2; }
     drop_databases "${2}\_%" ;;
-  *) echo "usage: $0 up|down [--purge]|status|env [database-prefix]|drop-test-databases|drop-databases <prefix>" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down [--purge]|status|env [database-prefix]|drop-test-databases|drop-databases <prefix>|stop|start|pause|resume <server>" >&2; exit 2 ;;
 esac

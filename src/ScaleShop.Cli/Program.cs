@@ -1,12 +1,14 @@
 using System.CommandLine;
 using ScaleShop.Cli.Capacity;
+using ScaleShop.Cli.Chaos;
 using ScaleShop.Cli.Load;
 using ScaleShop.Cli.Resharding;
 using ScaleShop.Cli.Seeding;
 
-var root = new RootCommand("ScaleShop operations: seed data now; load, chaos, deploy and capacity commands join as they are built.");
+var root = new RootCommand("ScaleShop operations: seed, reshard, load, capacity and chaos (deploy joins later).");
 root.Subcommands.Add(SeedCommand.Create());
 root.Subcommands.Add(ReshardCommand.Create());
 root.Subcommands.Add(LoadCommand.Create());
 root.Subcommands.Add(CapacityCommand.Create());
+root.Subcommands.Add(ChaosCommand.Create());
 return await root.Parse(args).InvokeAsync();

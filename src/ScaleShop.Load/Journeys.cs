@@ -56,7 +56,7 @@ public sealed class Journeys
     public Task RunAsync(JourneyKind kind, TimeSpan due, int seed, CancellationToken cancellationToken) =>
         // The single-endpoint path is the one compared with wrk: no random choices, no extra async layers.
         kind == JourneyKind.Endpoint
-            ? ExchangeAsync(kind, due, _endpointRequest, readToken: false, cancellationToken).AsTask()
+            ? ExchangeAsync(kind, due, _endpointRequest, ReadBody.None, cancellationToken).AsTask()
             : RunJourneyAsync(kind, due, new Random(seed), cancellationToken);
 
     private async Task RunJourneyAsync(JourneyKind kind, TimeSpan due, Random random, CancellationToken cancellationToken)
@@ -66,9 +66,16 @@ public sealed class Journeys
             switch (kind)
             {
                 case JourneyKind.Browse:
+                    var productId = _products.Next(random);
                     if (await GetAsync(kind, due, $"/api/v1/products?categoryId={1 + random.Next(_profile.Categories)}&limit=20", cancellationToken) is { } listed
-                        && await GetAsync(kind, await ThinkAsync(listed, random, cancellationToken), ProductPath(random), cancellationToken) is { } viewed)
+                        && await GetAsync(kind, await ThinkAsync(listed, random, cancellationToken), $"/api/v1/products/{productId}", cancellationToken) is { } viewed)
                     {
+                        // The product page asks for "customers also bought" alongside the product, as a browser would.
+                        if (_profile.RecommendationsOnProductPage)
+                        {
+                            await GetAsync(kind, viewed, $"/api/v1/recommendations?productId={productId}", cancellationToken);
+                        }
+
                         await GetAsync(kind, await ThinkAsync(viewed, random, cancellationToken), ProductPath(random), cancellationToken);
                     }
 
@@ -120,7 +127,7 @@ public sealed class Journeys
         }
 
         var productPath = $"/api/v1/cart/items/{_products.Next(random)}";
-        if (await SendAsync(kind, next, () => Authorized(HttpMethod.Put, productPath, session, new ByteArrayContent(QuantityOne) { Headers = { ContentType = Json } }), cancellationToken) is not { } added)
+        if (await SendAsync(kind, next, () => Authorized(HttpMethod.Put, productPath, session, new ByteArrayContent(QuantityOne) { Headers = { ContentType = Json } }), cancellationToken, session) is not { } added)
         {
             return;
         }
@@ -128,7 +135,7 @@ public sealed class Journeys
         next = await ThinkAsync(added, random, cancellationToken);
         if (kind == JourneyKind.Cart)
         {
-            await SendAsync(kind, next, () => Authorized(HttpMethod.Get, "/api/v1/cart", session, content: null), cancellationToken);
+            await SendAsync(kind, next, () => Authorized(HttpMethod.Get, "/api/v1/cart", session, content: null), cancellationToken, session);
             return;
         }
 
@@ -155,7 +162,12 @@ public sealed class Journeys
             var request = Authorized(HttpMethod.Post, "/api/v1/cart/checkout", session, content: null);
             request.Headers.Add("Idempotency-Key", key);
             return request;
-        }, readToken: false, cancellationToken);
+        }, ReadBody.OrderId, cancellationToken, session);
+        if (outcome is { Status: (int)HttpStatusCode.Created or (int)HttpStatusCode.Accepted, Value: { } orderId })
+        {
+            _profile.Observer?.OrderAcknowledged(new AcknowledgedOrder(orderId, session.UserIndex, session.Email, outcome.Status, session.Token));
+        }
+
         return (outcome.Ended, outcome.Retryable);
     }
 
@@ -165,13 +177,13 @@ public sealed class Journeys
         var outcome = await ExchangeAsync(kind, due, () => new HttpRequestMessage(HttpMethod.Post, "/api/v1/sessions")
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
-        }, readToken: true, cancellationToken);
-        if (outcome.Token is null)
+        }, ReadBody.AccessToken, cancellationToken, session);
+        if (outcome.Value is null)
         {
             return null;
         }
 
-        session.Token = outcome.Token;
+        session.Token = outcome.Value;
         return outcome.Ended;
     }
 
@@ -179,13 +191,14 @@ public sealed class Journeys
         SendAsync(kind, due, () => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
 
     /// <summary>Sends at (or after) <paramref name="due"/>; returns when the answer ended, or null when the step failed (the journey stops).</summary>
-    private async Task<TimeSpan?> SendAsync(JourneyKind kind, TimeSpan due, Func<HttpRequestMessage> request, CancellationToken cancellationToken)
+    private async Task<TimeSpan?> SendAsync(JourneyKind kind, TimeSpan due, Func<HttpRequestMessage> request, CancellationToken cancellationToken, Shoppers.Session? session = null)
     {
-        var outcome = await ExchangeAsync(kind, due, request, readToken: false, cancellationToken);
+        var outcome = await ExchangeAsync(kind, due, request, ReadBody.None, cancellationToken, session);
         return outcome.Succeeded ? outcome.Ended : null;
     }
 
-    private async ValueTask<Outcome> ExchangeAsync(JourneyKind kind, TimeSpan due, Func<HttpRequestMessage> build, bool readToken, CancellationToken cancellationToken)
+    private async ValueTask<Outcome> ExchangeAsync(
+        JourneyKind kind, TimeSpan due, Func<HttpRequestMessage> build, ReadBody read, CancellationToken cancellationToken, Shoppers.Session? session = null)
     {
         await DelayUntilAsync(due, cancellationToken);
         var lag = Elapsed - due;
@@ -198,33 +211,37 @@ public sealed class Journeys
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            string? token = null;
-            if (readToken && response.IsSuccessStatusCode)
+            string? value = null;
+            if (read != ReadBody.None && response.IsSuccessStatusCode)
             {
-                token = ReadAccessToken(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+                value = ReadString(await response.Content.ReadAsByteArrayAsync(cancellationToken), read == ReadBody.AccessToken ? "accessToken"u8 : "id"u8);
             }
 
             var ended = Elapsed;
+            var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
                 _recorder.Record(kind, ended - due);
-                return new Outcome(true, false, ended, token);
+                Observe(kind, session, ended, ended - due, error: null);
+                return new Outcome(true, false, ended, value, status);
             }
 
-            var status = (int)response.StatusCode;
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             _recorder.RecordError(kind, $"http_{status}", ended - due, $"{kind}: {request.Method} {request.RequestUri} -> {status} {body[..Math.Min(body.Length, 300)]}");
-            return new Outcome(false, status >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout, ended, null);
+            Observe(kind, session, ended, ended - due, $"http_{status}");
+            return new Outcome(false, status >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout, ended, null, status);
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _recorder.RecordError(kind, "timeout", Elapsed - due);
-            return new Outcome(false, true, Elapsed, null);
+            Observe(kind, session, Elapsed, Elapsed - due, "timeout");
+            return new Outcome(false, true, Elapsed, null, 0);
         }
         catch (HttpRequestException)
         {
             _recorder.RecordError(kind, "connection", Elapsed - due);
-            return new Outcome(false, true, Elapsed, null);
+            Observe(kind, session, Elapsed, Elapsed - due, "connection");
+            return new Outcome(false, true, Elapsed, null, 0);
         }
     }
 
@@ -255,21 +272,32 @@ public sealed class Journeys
         return request;
     }
 
-    private static string? ReadAccessToken(byte[] body)
+    private void Observe(JourneyKind kind, Shoppers.Session? session, TimeSpan ended, TimeSpan latency, string? error) =>
+        _profile.Observer?.RequestEnded(new ObservedRequest(kind, session?.UserIndex, ended, latency, error));
+
+    /// <summary>The first top-level string property <paramref name="name"/> of a JSON body (the token of a sign-in, the id of an order).</summary>
+    private static string? ReadString(byte[] body, ReadOnlySpan<byte> name)
     {
         var reader = new Utf8JsonReader(body);
         while (reader.Read())
         {
-            if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("accessToken"u8) && reader.Read())
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals(name) && reader.Read())
             {
-                return reader.GetString();
+                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
             }
         }
 
         return null;
     }
 
-    private readonly record struct Outcome(bool Succeeded, bool Retryable, TimeSpan Ended, string? Token);
+    private enum ReadBody
+    {
+        None,
+        AccessToken,
+        OrderId,
+    }
+
+    private readonly record struct Outcome(bool Succeeded, bool Retryable, TimeSpan Ended, string? Value, int Status);
 }
 
 public sealed record SignIn(string Email, string Password);

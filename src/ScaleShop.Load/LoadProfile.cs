@@ -113,4 +113,27 @@ public sealed record LoadProfile
 
     /// <summary>Seed of every random choice, so two runs visit the same products in the same order.</summary>
     public int Seed { get; init; } = 20_261_129;
+
+    /// <summary>Browse journeys also fetch the viewed product's recommendations, as its page does (off by default: the load figures in docs were measured without).</summary>
+    public bool RecommendationsOnProductPage { get; init; }
+
+    /// <summary>Told of every request and every acknowledged order, with the shopper behind it (chaos experiments classify by the shopper's shard).</summary>
+    public IJourneyObserver? Observer { get; init; }
 }
+
+/// <summary>Sees what the journeys do, request by request; called from many threads at once.</summary>
+public interface IJourneyObserver
+{
+    void RequestEnded(ObservedRequest request);
+
+    void OrderAcknowledged(AcknowledgedOrder order);
+}
+
+/// <summary>One request of a journey: who (a seeded user's index, or null for anonymous browsing), when it ended on the run's clock, how long from its due time, and its error kind (null: it succeeded).</summary>
+public readonly record struct ObservedRequest(JourneyKind Journey, int? UserIndex, TimeSpan Ended, TimeSpan Latency, string? Error);
+
+/// <summary>
+/// A checkout the service acknowledged: 201 (confirmed) or 202 (accepted, pending payment). It must never be
+/// lost. <see cref="Token"/> is the owner's session, so that the order can be looked up as its owner afterwards.
+/// </summary>
+public sealed record AcknowledgedOrder(string OrderId, int UserIndex, string Email, int Status, string? Token);

@@ -17,6 +17,7 @@ public sealed class ArchitectureTests
     private static readonly Assembly Resilience = typeof(ScaleShop.Resilience.ChaosSwitchboard).Assembly;
     private static readonly Assembly RecommendationsService = typeof(ScaleShop.RecommendationsService.RecommendationsServiceEntryPoint).Assembly;
     private static readonly Assembly PaymentProvider = typeof(ScaleShop.PaymentProvider.PaymentProviderEntryPoint).Assembly;
+    private static readonly Assembly ChaosExperiments = typeof(ScaleShop.Chaos.ExperimentRunner).Assembly;
 
     private static readonly string[] HttpNamespaces =
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
@@ -71,6 +72,18 @@ public sealed class ArchitectureTests
         // service's code or its databases: what it measures must be what a client sees.
         var result = Types.InAssembly(Load).ShouldNot()
             .HaveDependencyOnAny("ScaleShop.Storefront", "ScaleShop.Data.Sharding", "ScaleShop.Data.Sqlite", "ScaleShop.Data.Postgres", "Npgsql", "Microsoft.Data.Sqlite", "Dapper")
+            .GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Chaos_experiments_reach_the_storefront_only_over_HTTP()
+    {
+        // Like the load generator: what an experiment judges must be what a client sees. It may hash a seeded
+        // user's e-mail with the service's placement function (ShardKeys) to know whose shard is broken, and
+        // nothing else of the data tier.
+        var result = Types.InAssembly(ChaosExperiments).ShouldNot()
+            .HaveDependencyOnAny("ScaleShop.Storefront", "ScaleShop.Data.Sqlite", "ScaleShop.Data.Postgres", "ScaleShop.Data.Sharding.Resharding", "Npgsql", "Microsoft.Data.Sqlite", "Dapper")
             .GetResult();
         Assert.True(result.IsSuccessful, Describe(result));
     }

@@ -27,7 +27,6 @@ RESTOCK_PRODUCTS="${RESTOCK_PRODUCTS:-200}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 URL="http://127.0.0.1:$STOREFRONT_PORT"
 TOPOLOGY="$ROOT/deploy/local/topology.sh"
-RECOMMENDATIONS_PROJECT="$ROOT/src/ScaleShop.RecommendationsService"
 export Admin__Email="chaos-admin@scaleshop.test" Admin__Password="chaos-admin-pass"
 DB_PREFIX="chaos$$"
 source "$ROOT/benchmarks/lib.sh"
@@ -76,25 +75,9 @@ fi
 payment_provider_start "$WORK" "${PAYMENT_PROVIDER_PORT:-5471}"
 VARS=(--var "payments=${Payments__BaseUrl%/}")
 
-if [[ -d "$RECOMMENDATIONS_PROJECT" ]] && declare -F recommendations_start >/dev/null; then
-    # benchmarks/lib.sh knows how to start it (its data folder, its readiness) once it has that function.
-    log "Starting the recommendations service on :$RECOMMENDATIONS_PORT"
-    recommendations_start "$WORK" "$RECOMMENDATIONS_PORT" || exit 2
-    VARS+=(--var "recommendations=http://127.0.0.1:$RECOMMENDATIONS_PORT")
-elif [[ -d "$RECOMMENDATIONS_PROJECT" ]]; then
-    name="$(basename "$RECOMMENDATIONS_PROJECT")"
-    if [[ "$SKIP_BUILD" != "1" ]]; then
-        dotnet build -c Release --nologo -v q "$RECOMMENDATIONS_PROJECT" >"$WORK/build-recommendations.log" 2>&1 || { cat "$WORK/build-recommendations.log" >&2; exit 2; }
-    fi
-    log "Starting the recommendations service on :$RECOMMENDATIONS_PORT"
-    env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-        dotnet "$RECOMMENDATIONS_PROJECT/bin/Release/net10.0/$name.dll" --urls "http://127.0.0.1:$RECOMMENDATIONS_PORT" >"$WORK/recommendations.log" 2>&1 &
-    RECOMMENDATIONS_PID=$!
-    # Its contract: GET /admin/faults answers once it serves.
-    bench_wait_for chaos/run.sh "http://127.0.0.1:$RECOMMENDATIONS_PORT/admin/faults" "$RECOMMENDATIONS_PID" "$WORK/recommendations.log" 60
-    export Recommendations__BaseUrl="http://127.0.0.1:$RECOMMENDATIONS_PORT/"
-    VARS+=(--var "recommendations=http://127.0.0.1:$RECOMMENDATIONS_PORT")
-fi
+log "Starting the recommendations service on :$RECOMMENDATIONS_PORT"
+recommendations_start "$WORK" "$RECOMMENDATIONS_PORT" || exit 2
+VARS+=(--var "recommendations=${Recommendations__BaseUrl%/}")
 
 log "Starting the storefront on $URL (fresh databases ${DB_PREFIX}_*, seeds on first start)"
 env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \

@@ -28,13 +28,6 @@ public sealed class ExperimentRunTests(ITestOutputHelper output)
             Assert.Skip($"Chaos experiments stop and pause servers: they run only in test.sh's chaos stage, on a topology of their own ({StageVariable}=1).");
         }
 
-        var experiment = ExperimentFile.Load(Path.Combine(RepositoryRoot.ExperimentsFolder, name + ".json"));
-        if (experiment.Faults.OfType<HttpFault>().Any(f => f.Url.Contains("${recommendations}", StringComparison.Ordinal))
-            && !Directory.Exists(Path.Combine(RepositoryRoot.Path, "src", "ScaleShop.RecommendationsService")))
-        {
-            Assert.Skip("The recommendations service (src/ScaleShop.RecommendationsService) is not in this tree yet; chaos/run.sh starts it once it is.");
-        }
-
         var folder = Directory.CreateTempSubdirectory($"chaos-{name}-").FullName;
         var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot.Path, "chaos", "run.sh"), name, "--short", "--out", folder])
         {

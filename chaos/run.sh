@@ -36,7 +36,6 @@ export Storage__DataDirectory="$WORK/data"
 # Enough seeded shoppers that two sessions rarely share one (and so one cart).
 export Seed__Users="${Seed__Users:-10000}"
 STOREFRONT_PID=""
-RECOMMENDATIONS_PID=""
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # Whatever the experiment left (an interrupted run may not have rolled back): every server running and awake.
@@ -46,12 +45,10 @@ heal_topology() {
     "$TOPOLOGY" up >/dev/null 2>&1
 }
 
-stop_pid() { if [[ -n "$1" ]]; then kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi; }
-
 cleanup() {
     local status=$?
-    stop_pid "$STOREFRONT_PID"
-    stop_pid "$RECOMMENDATIONS_PID"
+    service_stop "$STOREFRONT_PID"
+    recommendations_stop
     payment_provider_stop
     heal_topology || true
     "$TOPOLOGY" drop-databases "$DB_PREFIX" >/dev/null 2>&1 || true

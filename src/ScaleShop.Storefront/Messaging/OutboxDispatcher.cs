@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using ScaleShop.Data;
 
 namespace ScaleShop.Storefront.Messaging;
 

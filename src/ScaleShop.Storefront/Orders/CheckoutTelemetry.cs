@@ -23,13 +23,6 @@ public static class CheckoutTelemetry
         return activity;
     }
 
-    /// <summary>Marks a span failed with the outcome that made it so (a business refusal is not an error, an exception is).</summary>
-    public static void Outcome(Activity? activity, string outcome, bool error = false)
-    {
-        activity?.SetTag("scaleshop.outcome", outcome);
-        if (error)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, outcome);
-        }
-    }
+    /// <summary>What the step came to (reserved, written, confirmed, ...): a business refusal is an outcome, not an error.</summary>
+    public static void Outcome(Activity? activity, string outcome) => activity?.SetTag("scaleshop.outcome", outcome);
 }

@@ -5,11 +5,12 @@ using ScaleShop.Testing;
 
 namespace ScaleShop.Storefront.Tests;
 
-/// <summary>A storefront whose recommendations breaker recovers quickly, so one test's outage does not spill into the next.</summary>
+/// <summary>A storefront with the production recommendations timeout, whose breaker recovers quickly, so one test's outage does not spill into the next.</summary>
 public sealed class RecommendationsStorefrontApp : StorefrontApp
 {
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
     [
+        new("Recommendations:Timeout", "00:00:00.150"), // the production budget: these tests are about it
         new("Recommendations:BreakerBreakDuration", "00:00:00.500"),
         new("Recommendations:BreakerMinimumThroughput", "4"),
         new("Messaging:DeferredRetryBaseDelay", "00:00:00.200"),

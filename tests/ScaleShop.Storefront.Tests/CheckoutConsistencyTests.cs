@@ -307,6 +307,9 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         using var _ = client;
         var first = StorefrontApp.TakeProductId();
         var second = StorefrontApp.TakeProductId();
+        using var admin = await app.AdminAsync();
+        // Seeded stock is 20 to 500: make sure there are 40 to buy.
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/v1/admin/products/{first}", new { stock = 100 }, TestContext.Current.CancellationToken)).StatusCode);
         var placed = await client.PlaceOrderAsync(NewKey(), (first, 40), (second, 1));
         Assert.Equal(HttpStatusCode.Created, placed.StatusCode);
         await SettleEverythingAsync();
@@ -319,7 +322,6 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
             .ReadAsync<PageDto<ProductDto>>(), p => p.Items.Any(i => i.Id == first));
         Assert.Equal(first, popular.Items[0].Id); // 40 units: nothing else in the test catalog sells that much of one product
         Assert.Null(popular.Next);
-        using var admin = await app.AdminAsync();
         var outbox = await (await admin.GetAsync("/api/v1/admin/outbox", TestContext.Current.CancellationToken)).ReadAsync<OutboxDto>();
         Assert.Equal(0, outbox.Pending);
         Assert.True(outbox.Lag.Publish.Count >= 2 && outbox.Lag.Consumers["popularity"].Count >= 1, $"lag report: {outbox.Lag}");

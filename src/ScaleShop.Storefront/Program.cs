@@ -8,6 +8,7 @@ using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Chaos;
 using ScaleShop.Storefront.Hosting;
 using ScaleShop.Storefront.Messaging;
+using ScaleShop.Storefront.Observability;
 using ScaleShop.Storefront.Orders;
 using ScaleShop.Storefront.Recommendations;
 using ScaleShop.Storefront.Search;
@@ -23,9 +24,11 @@ builder.Services.AddStorefrontCaching(builder.Configuration);
 builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddChaos(builder.Configuration);
 builder.Services.AddServiceProtection(builder.Configuration);
+builder.Services.AddObservability(builder.Configuration);
 builder.Services.AddCatalog(builder.Configuration).AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations(builder.Configuration).AddAdmin();
 
 var app = builder.Build();
+app.UseJourneyMetrics();
 app.UseProblemDetailsForErrors();
 app.UseGracefulShutdown();
 app.UseConsistencyTokens();
@@ -34,6 +37,7 @@ app.UseServiceProtection();
 app.UseAuthorization();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
+app.MapOpsApi();
 app.MapGroup("/api/v1")
     .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi().MapMessagingApi().MapChaosApi();
 app.Run();

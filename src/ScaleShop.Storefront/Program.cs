@@ -2,6 +2,7 @@ using ScaleShop.Data;
 using ScaleShop.ServiceDefaults;
 using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Admin;
+using ScaleShop.Storefront.Anomalies;
 using ScaleShop.Storefront.Caching;
 using ScaleShop.Storefront.Cart;
 using ScaleShop.Storefront.Catalog;
@@ -25,6 +26,7 @@ builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddChaos(builder.Configuration);
 builder.Services.AddServiceProtection(builder.Configuration);
 builder.Services.AddObservability(builder.Configuration);
+builder.Services.AddAnomalies(builder.Configuration);
 builder.Services.AddCatalog(builder.Configuration).AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations(builder.Configuration).AddAdmin();
 
 var app = builder.Build();
@@ -38,6 +40,7 @@ app.UseAuthorization();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapOpsApi();
+app.MapIncidentsApi();
 app.MapGroup("/api/v1")
     .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi().MapMessagingApi().MapChaosApi();
 app.Run();

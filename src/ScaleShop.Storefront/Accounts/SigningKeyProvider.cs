@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using ScaleShop.Data;
+using ScaleShop.Storefront.Common;
 
 namespace ScaleShop.Storefront.Accounts;
 
@@ -29,29 +29,6 @@ public sealed class SigningKeyProvider(IOptions<AuthOptions> auth, IOptions<Stor
                 : throw new OptionsValidationException(nameof(AuthOptions.SigningKey), typeof(AuthOptions), [$"Auth:SigningKey must be at least {MinimumKeyBytes} bytes."]);
         }
 
-        var directory = Path.GetFullPath(storage.DataDirectory);
-        Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, FileName);
-        if (!File.Exists(path))
-        {
-            var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllText(temporary, Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyBytes)));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            try
-            {
-                File.Move(temporary, path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another instance created it first; use theirs.
-                File.Delete(temporary);
-            }
-        }
-
-        return Convert.FromBase64String(File.ReadAllText(path).Trim());
+        return SharedSecretFile.LoadOrCreate(storage.DataDirectory, FileName, KeyBytes);
     }
 }

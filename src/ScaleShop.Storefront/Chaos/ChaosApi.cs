@@ -45,7 +45,8 @@ public static class ChaosApi
         return api;
     }
 
-    private static Results<Ok<DependencyChaosView>, ValidationProblem, ProblemHttpResult> SetDependencyFault(string name, DependencyFaultRequest request, ChaosSwitchboard switchboard)
+    private static async Task<Results<Ok<DependencyChaosView>, ValidationProblem, ProblemHttpResult>> SetDependencyFault(string name, DependencyFaultRequest request,
+        ChaosSwitchboard switchboard, IEnumerable<IChaosKillSwitch> killSwitches, CancellationToken cancellationToken)
     {
         var errors = new Common.ValidationErrors();
         if (request.FaultRate is < 0 or > 1)
@@ -79,13 +80,19 @@ public static class ChaosApi
                 detail: "Chaos:Enabled is false on this instance; fault injection cannot be switched on.");
         }
 
+        if (await RefusalAsync(killSwitches, cancellationToken) is { } refusal)
+        {
+            return refusal;
+        }
+
         switchboard.Set(name, new DependencyFault { FaultRate = request.FaultRate ?? 0, LatencyRate = request.LatencyRate ?? 0, LatencyMs = request.LatencyMs ?? 0 });
         return TypedResults.Ok(View(switchboard));
     }
 
     private static DependencyChaosView View(ChaosSwitchboard switchboard) => new(switchboard.Enabled, switchboard.Dependencies, switchboard.Active());
 
-    private static Results<Ok<CheckoutFaultsView>, ValidationProblem, ProblemHttpResult> Arm(ArmCheckoutCrashRequest request, CheckoutFaults faults)
+    private static async Task<Results<Ok<CheckoutFaultsView>, ValidationProblem, ProblemHttpResult>> Arm(ArmCheckoutCrashRequest request, CheckoutFaults faults,
+        IEnumerable<IChaosKillSwitch> killSwitches, CancellationToken cancellationToken)
     {
         if (!Enum.TryParse<CheckoutStep>(request.Step, ignoreCase: true, out var step) || !Enum.IsDefined(step))
         {
@@ -103,8 +110,27 @@ public static class ChaosApi
                 detail: "Chaos:Enabled is false on this instance; fault injection cannot be armed.");
         }
 
+        if (await RefusalAsync(killSwitches, cancellationToken) is { } refusal)
+        {
+            return refusal;
+        }
+
         faults.Arm(step, request.Times ?? 1);
         return TypedResults.Ok(View(faults));
+    }
+
+    /// <summary>A 409 naming the reason when a kill switch forbids injection (removing faults is always allowed).</summary>
+    private static async Task<ProblemHttpResult?> RefusalAsync(IEnumerable<IChaosKillSwitch> killSwitches, CancellationToken cancellationToken)
+    {
+        foreach (var killSwitch in killSwitches)
+        {
+            if (await killSwitch.ReasonToRefuseAsync(cancellationToken) is { } reason)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Chaos refused: incident open", detail: reason);
+            }
+        }
+
+        return null;
     }
 
     private static CheckoutFaultsView View(CheckoutFaults faults) =>

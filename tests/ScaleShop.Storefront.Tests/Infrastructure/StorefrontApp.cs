@@ -195,6 +195,9 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
             // Disposing a fixture is a shutdown: no load balancer to drain from here (the shutdown test sets its own).
             ["Shutdown:DrainDelay"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Tests inject faults on purpose; detection would open incidents on them and the kill switch would then
+            // refuse the next test's faults. The tests of detection switch it on.
+            ["Anomalies:DetectionEnabled"] = "false",
         })
         {
             settings[key] = value;

@@ -1,0 +1,263 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using ScaleShop.Slo;
+using ScaleShop.Storefront.Observability;
+
+namespace ScaleShop.Storefront.Anomalies;
+
+/// <summary>Scores one point of one series: true when the point is anomalous (after the scorer's own calibration and suppression).</summary>
+public interface IAnomalyScorer
+{
+    bool Update(string series, DateTimeOffset at, double value, out double score);
+}
+
+/// <summary>
+/// Every <see cref="AnomaliesOptions.SampleInterval"/>: one point per series of this instance — per journey its
+/// request rate, error ratio and p99; per dependency (every Polly pipeline: databases, payments, recommendations,
+/// the bus) its p99 and failure ratio; the cache hit ratio; replica lag; outbox publish lag — scored by the
+/// detector, plus every firing SLO burn alert; what is anomalous is filed as signals of an incident.
+/// </summary>
+public sealed class SeriesSampler : BackgroundService
+{
+    private const string PollyMeter = "Polly";
+    private const string PollyPipelineDuration = "resilience.polly.pipeline.duration";
+    private const int LatencyReservoir = 1024;
+
+    private readonly MeterListener _listener = new();
+    private readonly Dictionary<string, IntervalStats> _dependencies = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly IAnomalyScorer _scorer;
+    private readonly IncidentStore _incidents;
+    private readonly JourneyWindows _journeys;
+    private readonly SloObjectives _objectives;
+    private readonly TimeProvider _time;
+    private readonly IOptions<AnomaliesOptions> _options;
+    private readonly ILogger<SeriesSampler> _logger;
+    private long _cacheHits;
+    private long _cacheLookups;
+    private double _publishLagSum;
+    private long _publishLagCount;
+    private double? _replicaLagBytes;
+
+    public SeriesSampler(IAnomalyScorer scorer, IncidentStore incidents, JourneyWindows journeys, SloObjectives objectives, IMeterFactory meters,
+        TimeProvider time, IOptions<AnomaliesOptions> options, ILogger<SeriesSampler> logger)
+    {
+        (_scorer, _incidents, _journeys, _objectives, _time, _options, _logger) = (scorer, incidents, journeys, objectives, time, options, logger);
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            // Polly's meter is the process's own; ScaleShop's are this container's (IMeterFactory scope).
+            var ours = ReferenceEquals(instrument.Meter.Scope, meters);
+            if ((instrument.Meter.Name == PollyMeter && instrument.Name == PollyPipelineDuration)
+                || (ours && instrument.Name is "scaleshop.cache.lookups" or "scaleshop.outbox.publish_lag" or "scaleshop.db.replica.lag"))
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<double>(OnDouble);
+        _listener.SetMeasurementEventCallback<long>(OnLong);
+    }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _listener.Start();
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _listener.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.Value.SampleInterval, _time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await SampleOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // The catalog database may be what is failing: signals are lost for this tick, the next tick scores again.
+                _logger.LogWarning(e, "Anomaly signals could not be filed this interval.");
+            }
+        }
+    }
+
+    /// <summary>One interval: sample, score, file what is anomalous. Returns the signals filed.</summary>
+    public async Task<IReadOnlyList<AnomalySignal>> SampleOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var signals = new List<AnomalySignal>();
+        foreach (var (series, value) in Sample(now))
+        {
+            if (_scorer.Update(series, now, value, out var score))
+            {
+                signals.Add(new AnomalySignal(series, SeriesNames.ComponentOf(series), SignalKinds.Anomaly, now, value, score));
+            }
+        }
+
+        foreach (var alert in SloEvaluator.Evaluate(_objectives, _journeys, now).Firing)
+        {
+            signals.Add(new AnomalySignal(SeriesNames.Journey(alert.Journey, $"slo_{alert.Sli}_{alert.Alert}"), SeriesNames.JourneyComponent(alert.Journey),
+                alert.Severity == "page" ? SignalKinds.SloPage : SignalKinds.SloTicket, now, alert.BurnRateLong, alert.BurnRateShort));
+        }
+
+        // Causes before symptoms within a tick: the first cause is the root-cause hint.
+        signals.Sort((a, b) => b.IsCause.CompareTo(a.IsCause));
+        if (signals.Count > 0)
+        {
+            var incident = await _incidents.RecordAsync(signals, _options.Value.GroupWindow, cancellationToken);
+            _logger.LogInformation("{Count} anomalous series filed into incident {IncidentId} ({Component}, {Severity}).", signals.Count, incident?.Id, incident?.Component, incident?.Severity);
+        }
+
+        return signals;
+    }
+
+    private List<(string Series, double Value)> Sample(DateTimeOffset now)
+    {
+        var points = new List<(string, double)>();
+        // The last complete bucket of each journey (the current one is still filling).
+        foreach (var journey in _journeys.Journeys)
+        {
+            var bucket = _journeys.Series(journey, _journeys.BucketWidth * 2, now)[0];
+            points.Add((SeriesNames.Journey(journey, "rate"), bucket.RequestsPerSecond));
+            if (bucket.Requests > 0)
+            {
+                points.Add((SeriesNames.Journey(journey, "error_ratio"), bucket.ErrorRatio));
+                points.Add((SeriesNames.Journey(journey, "p99_ms"), bucket.P99Ms!.Value));
+            }
+        }
+
+        _listener.RecordObservableInstruments();
+        lock (_lock)
+        {
+            foreach (var (dependency, stats) in _dependencies)
+            {
+                if (stats.Calls > 0)
+                {
+                    points.Add((SeriesNames.Dependency(dependency, "p99_ms"), stats.P99()));
+                    points.Add((SeriesNames.Dependency(dependency, "failure_ratio"), (double)stats.Failures / stats.Calls));
+                }
+
+                stats.Reset();
+            }
+
+            if (_cacheLookups > 0)
+            {
+                points.Add((SeriesNames.Dependency("cache", "hit_ratio"), (double)_cacheHits / _cacheLookups));
+            }
+
+            if (_publishLagCount > 0)
+            {
+                points.Add((SeriesNames.Dependency("bus", "publish_lag_ms"), _publishLagSum / _publishLagCount));
+            }
+
+            if (_replicaLagBytes is { } lag)
+            {
+                points.Add((SeriesNames.Dependency("db.replica", "lag_bytes"), lag));
+            }
+
+            (_cacheHits, _cacheLookups, _publishLagSum, _publishLagCount, _replicaLagBytes) = (0, 0, 0, 0, null);
+        }
+
+        return points;
+    }
+
+    private void OnDouble(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    {
+        if (instrument.Name == PollyPipelineDuration)
+        {
+            string? pipeline = null;
+            var failed = false;
+            foreach (var tag in tags)
+            {
+                pipeline = tag.Key == "pipeline.name" ? tag.Value as string : pipeline;
+                failed |= tag.Key == "exception.type";
+            }
+
+            if (pipeline is not null)
+            {
+                lock (_lock)
+                {
+                    if (!_dependencies.TryGetValue(pipeline, out var stats))
+                    {
+                        _dependencies[pipeline] = stats = new IntervalStats(LatencyReservoir);
+                    }
+
+                    stats.Add(value, failed);
+                }
+            }
+
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (instrument.Name == "scaleshop.outbox.publish_lag")
+            {
+                _publishLagSum += value;
+                _publishLagCount++;
+            }
+            else
+            {
+                _replicaLagBytes = Math.Max(_replicaLagBytes ?? 0, value);
+            }
+        }
+    }
+
+    private void OnLong(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    {
+        if (instrument.Name == "scaleshop.db.replica.lag")
+        {
+            OnDouble(instrument, value, tags, state);
+            return;
+        }
+
+        var hit = false;
+        foreach (var tag in tags)
+        {
+            hit |= tag.Key == "cache.result" && tag.Value is "hit" or "stale_hit";
+        }
+
+        lock (_lock)
+        {
+            _cacheLookups += value;
+            _cacheHits += hit ? value : 0;
+        }
+    }
+
+    /// <summary>Calls of one dependency in the interval: count, failures, and a bounded reservoir of latencies for the p99.</summary>
+    private sealed class IntervalStats(int capacity)
+    {
+        private readonly double[] _latencies = new double[capacity];
+
+        public long Calls { get; private set; }
+
+        public long Failures { get; private set; }
+
+        public void Add(double latency, bool failed)
+        {
+            // Reservoir sampling keeps a uniform sample of any number of calls in fixed memory.
+            var slot = Calls < capacity ? (int)Calls : Random.Shared.NextInt64(Calls + 1) is var pick && pick < capacity ? (int)pick : -1;
+            if (slot >= 0)
+            {
+                _latencies[slot] = latency;
+            }
+
+            Calls++;
+            Failures += failed ? 1 : 0;
+        }
+
+        public double P99()
+        {
+            var sample = _latencies.AsSpan(0, (int)Math.Min(Calls, capacity)).ToArray();
+            Array.Sort(sample);
+            return sample[Math.Min(sample.Length - 1, (int)Math.Ceiling(sample.Length * 0.99) - 1)];
+        }
+
+        public void Reset() => (Calls, Failures) = (0, 0);
+    }
+}

@@ -8,6 +8,7 @@ using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Chaos;
 using ScaleShop.Storefront.Hosting;
 using ScaleShop.Storefront.Messaging;
+using ScaleShop.Storefront.Observability;
 using ScaleShop.Storefront.Orders;
 using ScaleShop.Storefront.Recommendations;
 using ScaleShop.Storefront.Search;
@@ -23,17 +24,20 @@ builder.Services.AddStorefrontCaching(builder.Configuration);
 builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddChaos(builder.Configuration);
 builder.Services.AddServiceProtection(builder.Configuration);
+builder.Services.AddOpsDashboard(builder.Configuration);
 builder.Services.AddCatalog(builder.Configuration).AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations(builder.Configuration).AddAdmin();
 
 var app = builder.Build();
 app.UseProblemDetailsForErrors();
 app.UseGracefulShutdown();
+app.UseOpsDashboardPage();
 app.UseConsistencyTokens();
 app.UseAuthentication();
 app.UseServiceProtection();
 app.UseAuthorization();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
+app.MapOpsDashboardApi();
 app.MapGroup("/api/v1")
     .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi().MapMessagingApi().MapChaosApi();
 app.Run();

@@ -82,13 +82,13 @@ export function renderDatabases(container, dashboard) {
   const rows = dashboard.databases.map(db => h('tr', {},
     h('td', {}, db.name),
     num(db.logicalShards === 0 ? '–' : db.pausedShards > 0 ? `${db.logicalShards} (${db.pausedShards} paused)` : db.logicalShards),
-    h('td', {}, db.up ? pill(`up ${ms(db.probeMs)}`, 'ok') : pill(`down: ${db.error}`, 'bad')),
+    h('td', {}, db.up ? pill(`up ${ms(db.probeMs)}`, 'ok') : [pill('down', 'bad'), h('div', { class: 'detail' }, db.error)]),
     h('td', {}, db.circuit ? pill(db.circuit, CIRCUIT_TONES[db.circuit] ?? '') : '–'),
     h('td', {}, db.replicas.length === 0
       ? h('span', { class: 'muted' }, 'none')
-      : db.replicas.map(r => pill(r.healthy ? `#${r.replica} ${bytes(r.lagBytes)} behind` : `#${r.replica} unreachable`, r.healthy ? 'ok' : 'bad')))));
+      : db.replicas.map(r => pill(r.healthy ? `#${r.replica} ${bytes(r.lagBytes)}` : `#${r.replica} down`, r.healthy ? 'ok' : 'bad')))));
   container.replaceChildren(
-    table([['Database'], ['Logical shards', true], ['Health'], ['Breaker'], ['Replicas']], rows, 'No databases.'),
+    table([['Database'], ['Logical shards', true], ['Health'], ['Breaker'], ['Replicas (lag)']], rows, 'No databases.'),
     h('p', { class: 'muted' }, `Shard map version ${dashboard.shardMapVersion}`));
 }
 

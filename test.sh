@@ -21,6 +21,16 @@ results="${TEST_RESULTS_DIR:-$PWD/.test-results}"
 providers="${SCALESHOP_TEST_PROVIDERS:-sqlite postgres}"
 rm -rf "$results"
 mkdir -p "$results"
+# Tests save files for people to look at (the dashboard's screenshot) under $TEST_RESULTS_DIR/artifacts.
+export TEST_RESULTS_DIR="$results"
+
+# The operations dashboard's test drives headless Chromium (the Debian package), installed here when missing,
+# as topology.sh installs its servers. Without root or a package source, the test says what is missing.
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${SCALESHOP_CHROMIUM:-}" ]; then
+  echo "installing chromium (for the dashboard test)"
+  { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+    || echo "chromium could not be installed: the dashboard test will fail"
+fi
 
 dotnet build ScaleShop.slnx -c Release -warnaserror --nologo -v quiet || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 

@@ -49,10 +49,14 @@ export class TimeChart {
     return { width: Math.max(this.element.clientWidth, 100), height: PLOT_HEIGHT };
   }
 
-  /** Replaces what the chart shows; the plot is rebuilt only when the set of series changes. */
-  update({ names, data }) {
+  /**
+   * Replaces what the chart shows over the time window [from, to] (unix seconds): every chart spans the same
+   * window, however few points it has. The plot is rebuilt only when the set of series changes.
+   */
+  update({ names, data }, [from, to]) {
     this.names = names;
     this.data = data;
+    this.window = [from, to];
     if (names.length === 0 || data[0].length === 0) {
       this.plot?.destroy();
       this.plot = null;
@@ -69,7 +73,7 @@ export class TimeChart {
     const value = (_, v) => (v == null ? '–' : this.format(v));
     this.plot = new uPlot({
       ...this.size(),
-      scales: { x: { time: true }, y: { range: (_, lo, hi) => [min ?? Math.min(0, lo), max ?? (hi > 0 ? hi * 1.1 : 1)] } },
+      scales: { x: { time: true, range: () => this.window }, y: { range: (_, lo, hi) => [min ?? Math.min(0, lo), max ?? (hi > 0 ? hi * 1.1 : 1)] } },
       axes: [{}, { values: (_, ticks) => ticks.map(t => this.format(t)), size: 60 }],
       series: [{}, ...names.map((name, i) => ({ label: name, stroke: colourOf(name, i), width: 1.5, value, spanGaps: false }))],
       legend: { live: true },

@@ -88,19 +88,24 @@ function journeySeries(journeys, value) {
   }));
 }
 
-function drawJourneys(report) {
-  const { journeys } = report;
-  state.charts.throughput.update(align(journeySeries(journeys, p => p.requestsPerSecond)));
-  // A bucket without requests has no error ratio or latency: a gap, not a zero.
-  state.charts.errors.update(align(journeySeries(journeys, p => (p.requests > 0 ? p.errorRatio * 100 : null))));
-  state.charts.p50.update(align(journeySeries(journeys, p => (p.requests > 0 ? p.p50Ms : null))));
-  state.charts.p99.update(align(journeySeries(journeys, p => (p.requests > 0 ? p.p99Ms : null))));
+/** The time span every chart shows: the configured history up to the server's now. */
+function spanOf(dashboard) {
+  const now = Date.parse(dashboard.generatedAt) / 1000;
+  return [now - dashboard.page.journeyWindowMinutes * SECONDS_PER_MINUTE, now];
 }
 
-/** Cache and replica figures are "as of now": the page keeps their history over the same window as the journeys. */
-function drawInstant(dashboard) {
-  const now = Date.parse(dashboard.generatedAt) / 1000;
-  const oldest = now - dashboard.page.journeyWindowMinutes * SECONDS_PER_MINUTE;
+function drawJourneys(report, span) {
+  const { journeys } = report;
+  state.charts.throughput.update(align(journeySeries(journeys, p => p.requestsPerSecond)), span);
+  // A bucket without requests has no error ratio or latency: a gap, not a zero.
+  state.charts.errors.update(align(journeySeries(journeys, p => (p.requests > 0 ? p.errorRatio * 100 : null))), span);
+  state.charts.p50.update(align(journeySeries(journeys, p => (p.requests > 0 ? p.p50Ms : null))), span);
+  state.charts.p99.update(align(journeySeries(journeys, p => (p.requests > 0 ? p.p99Ms : null))), span);
+}
+
+/** Cache and replica figures are "as of now": the page keeps their history over the same span as the journeys. */
+function drawInstant(dashboard, span) {
+  const [oldest, now] = span;
   const cache = dashboard.cache;
   const previous = state.previousCache;
   // The ratio over the last interval, not since start: a drop shows at once instead of being averaged away.
@@ -111,7 +116,7 @@ function drawInstant(dashboard) {
   }
   state.previousCache = cache;
   state.cacheHistory.trim(oldest);
-  state.charts.cache.update(align(state.cacheHistory.toSeries()));
+  state.charts.cache.update(align(state.cacheHistory.toSeries()), span);
   $('cache-summary').textContent = `% of lookups per refresh; ${percent(cache.hitRatio, 1)} of ${cache.lookups} since start`;
 
   for (const db of dashboard.databases) {
@@ -120,7 +125,7 @@ function drawInstant(dashboard) {
     }
   }
   state.replicaHistory.trim(oldest);
-  state.charts.replicas.update(align(state.replicaHistory.toSeries()));
+  state.charts.replicas.update(align(state.replicaHistory.toSeries()), span);
 }
 
 async function refresh() {
@@ -138,8 +143,9 @@ async function refresh() {
       if (failed.reason instanceof SignedOut) throw failed.reason;
       errors.push(failed.reason.message);
     }
-    drawInstant(dashboard);
-    if (journeys.status === 'fulfilled') drawJourneys(journeys.value);
+    const span = spanOf(dashboard);
+    drawInstant(dashboard, span);
+    if (journeys.status === 'fulfilled') drawJourneys(journeys.value, span);
     const report = slo.status === 'fulfilled' ? slo.value : null;
     renderAlerts($('alerts'), report);
     renderSlo($('slo'), report);

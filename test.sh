@@ -32,6 +32,17 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${SCALESHOP_CHROMIUM:-}" ]; th
     || echo "chromium could not be installed: the dashboard test will fail"
 fi
 
+# Tools the tests run for real: promtool (Debian package prometheus) checks and unit-tests the SLO alert rules.
+missing_tools=()
+command -v promtool >/dev/null 2>&1 || missing_tools+=(prometheus)
+if [ ${#missing_tools[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing_tools[*]}"
+  { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing_tools[@]}"; } >/dev/null \
+    || echo "test.sh: could not install ${missing_tools[*]} (not root?); the tests that need them will fail"
+  # The package starts a Prometheus server of its own where it can; the tests need only the tool.
+  service prometheus stop >/dev/null 2>&1 || true
+fi
+
 dotnet build ScaleShop.slnx -c Release -warnaserror --nologo -v quiet || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 status=0

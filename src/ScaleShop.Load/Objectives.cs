@@ -1,36 +1,39 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using ScaleShop.Slo;
 
 namespace ScaleShop.Load;
 
-/// <summary>One journey's objectives: its p99 latency and its error rate.</summary>
+/// <summary>One journey's objectives as a load run judges them: its p99 latency and its error rate.</summary>
 public sealed record JourneyObjective(double P99Ms, double MaxErrorRate);
 
 /// <summary>
-/// Per-journey latency and error objectives, read from a JSON file (<c>load/objectives.json</c>):
-/// <code>{ "journeys": { "browse": { "p99Ms": 100, "maxErrorRate": 0.001 }, ... } }</code>
-/// The same file is meant to become the service's SLO configuration.
+/// Per-journey latency and error objectives, from the service level objectives file (<c>load/objectives.json</c>,
+/// read by <see cref="SloObjectives"/>): a run's p99 must be under the journey's latency threshold, which is
+/// the same claim as its 0.99 latency objective, and its error rate at most 1 − availability.
 /// </summary>
 public sealed record Objectives(IReadOnlyDictionary<JourneyKind, JourneyObjective> Journeys)
 {
-    public static Objectives Load(string path)
+    /// <summary>The latency objective a p99 judges: 99% of requests within the threshold.</summary>
+    public const double JudgedLatencyObjective = 0.99;
+
+    public static Objectives Load(string path) => From(SloObjectives.Load(path), path);
+
+    /// <summary>The journeys the generator drives; objectives of journeys it does not drive (recommendations) are not its to judge.</summary>
+    public static Objectives From(SloObjectives slo, string source)
     {
-        var file = JsonSerializer.Deserialize(File.ReadAllText(path), ObjectivesJsonContext.Default.ObjectivesFile)
-            ?? throw new InvalidDataException($"{path} is empty.");
         var journeys = new Dictionary<JourneyKind, JourneyObjective>();
-        foreach (var (name, objective) in file.Journeys ?? [])
+        foreach (var journey in slo.Journeys)
         {
-            if (!Enum.TryParse<JourneyKind>(name, ignoreCase: true, out var journey))
+            if (!Enum.TryParse<JourneyKind>(journey.Journey, ignoreCase: true, out var kind))
             {
-                throw new InvalidDataException($"{path}: '{name}' is not a journey (browse, search, cart, checkout).");
+                continue;
             }
 
-            if (objective.P99Ms <= 0 || objective.MaxErrorRate is < 0 or > 1)
+            if (Math.Abs(journey.Latency.Objective - JudgedLatencyObjective) > 1e-9)
             {
-                throw new InvalidDataException($"{path}: {name} needs p99Ms > 0 and maxErrorRate between 0 and 1.");
+                throw new InvalidDataException($"{source}: journeys.{journey.Journey}.latency.objective: a load run judges p99, so it must be {JudgedLatencyObjective}.");
             }
 
-            journeys[journey] = objective;
+            journeys[kind] = new JourneyObjective(journey.Latency.ThresholdMs, 1 - journey.Availability);
         }
 
         return new Objectives(journeys);
@@ -75,9 +78,3 @@ public sealed record WindowVerdict(WindowFigures Window, IReadOnlyList<JourneyVe
 }
 
 public sealed record Verdict(IReadOnlyList<WindowVerdict> Windows, bool Met, double? KneeRate);
-
-internal sealed record ObjectivesFile(Dictionary<string, JourneyObjective>? Journeys);
-
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
-[JsonSerializable(typeof(ObjectivesFile))]
-internal sealed partial class ObjectivesJsonContext : JsonSerializerContext;

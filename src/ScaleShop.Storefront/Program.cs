@@ -24,10 +24,12 @@ builder.Services.AddStorefrontCaching(builder.Configuration);
 builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddChaos(builder.Configuration);
 builder.Services.AddServiceProtection(builder.Configuration);
+builder.Services.AddObservability(builder.Configuration);
 builder.Services.AddOpsDashboard(builder.Configuration);
 builder.Services.AddCatalog(builder.Configuration).AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations(builder.Configuration).AddAdmin();
 
 var app = builder.Build();
+app.UseJourneyMetrics();
 app.UseProblemDetailsForErrors();
 app.UseGracefulShutdown();
 app.UseOpsDashboardPage();
@@ -37,6 +39,7 @@ app.UseServiceProtection();
 app.UseAuthorization();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
+app.MapOpsApi();
 app.MapOpsDashboardApi();
 app.MapGroup("/api/v1")
     .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi().MapMessagingApi().MapChaosApi();

@@ -14,6 +14,7 @@ public sealed class ArchitectureTests
     private static readonly Assembly Data = typeof(ScaleShop.Data.IDatabaseRouter).Assembly;
     private static readonly Assembly ServiceDefaults = typeof(ScaleShop.ServiceDefaults.ServiceDefaultsExtensions).Assembly;
     private static readonly Assembly Load = typeof(ScaleShop.Load.LoadEngine).Assembly;
+    private static readonly Assembly Slo = typeof(ScaleShop.Slo.SloObjectives).Assembly;
     private static readonly Assembly Resilience = typeof(ScaleShop.Resilience.ChaosSwitchboard).Assembly;
     private static readonly Assembly RecommendationsService = typeof(ScaleShop.RecommendationsService.RecommendationsServiceEntryPoint).Assembly;
     private static readonly Assembly PaymentProvider = typeof(ScaleShop.PaymentProvider.PaymentProviderEntryPoint).Assembly;
@@ -23,12 +24,19 @@ public sealed class ArchitectureTests
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
 
     private static readonly string[] FeatureNamespaces =
-        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common", "Messaging", "Chaos", "Resilience"];
+        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common", "Messaging", "Chaos", "Resilience", "Observability"];
 
     [Fact]
     public void The_data_tier_knows_nothing_of_ASP_NET_Core()
     {
         var result = Types.InAssembly(Data).ShouldNot().HaveDependencyOnAny("Microsoft.AspNetCore").GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void The_objectives_arithmetic_stands_alone_for_the_service_the_CLI_and_the_load_generator()
+    {
+        var result = Types.InAssembly(Slo).ShouldNot().HaveDependencyOnAny("Microsoft.AspNetCore", "ScaleShop.Storefront", "ScaleShop.Data", "ScaleShop.Load").GetResult();
         Assert.True(result.IsSuccessful, Describe(result));
     }
 

@@ -68,13 +68,16 @@ public sealed class ObjectivesTests
         Assert.Equal(100, goals.Journeys[JourneyKind.Browse].P99Ms);
         Assert.Equal(300, goals.Journeys[JourneyKind.Checkout].P99Ms);
 
+        Assert.Equal(0.001, goals.Journeys[JourneyKind.Browse].MaxErrorRate, 9);
+        Assert.Equal(0.0005, goals.Journeys[JourneyKind.Checkout].MaxErrorRate, 9);
+
         var bad = Path.GetTempFileName();
         try
         {
-            File.WriteAllText(bad, """{ "journeys": { "shopping": { "p99Ms": 10, "maxErrorRate": 0 } } }""");
-            Assert.Contains("shopping", Assert.Throws<InvalidDataException>(() => Objectives.Load(bad)).Message, StringComparison.Ordinal);
-            File.WriteAllText(bad, """{ "journeys": { "browse": { "p99Ms": 0, "maxErrorRate": 0 } } }""");
-            Assert.Throws<InvalidDataException>(() => Objectives.Load(bad));
+            File.WriteAllText(bad, """{ "journeys": { "browse": { "availability": 0.999, "latency": { "thresholdMs": 100, "objective": 0.95 } } } }""");
+            Assert.Contains("journeys.browse.latency.objective", Assert.Throws<InvalidDataException>(() => Objectives.Load(bad)).Message, StringComparison.Ordinal);
+            File.WriteAllText(bad, """{ "journeys": { "browse": { "availability": 1, "latency": { "thresholdMs": 100, "objective": 0.99 } } } }""");
+            Assert.Contains("journeys.browse.availability", Assert.Throws<InvalidDataException>(() => Objectives.Load(bad)).Message, StringComparison.Ordinal);
         }
         finally
         {

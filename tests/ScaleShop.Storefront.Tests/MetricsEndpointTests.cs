@@ -1,4 +1,5 @@
 using System.Net;
+using ScaleShop.Slo;
 using ScaleShop.Storefront.Tests.Infrastructure;
 
 namespace ScaleShop.Storefront.Tests;
@@ -35,7 +36,17 @@ public sealed class MetricsEndpointTests : RealProcessTest
                 return await response.Content.ReadAsStringAsync(ct);
             }, t => scrapes > 1 && t.Contains("scaleshop_recommendations_served", StringComparison.Ordinal)
                 && t.Contains("scaleshop_cache_lookups", StringComparison.Ordinal)
-                && t.Contains("http_server_request_duration_seconds_bucket", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "a scrape with the storefront's meters");
+                && t.Contains("http_server_request_duration_seconds_bucket", StringComparison.Ordinal)
+                && t.Contains(PrometheusRules.DurationMetric, StringComparison.Ordinal), TimeSpan.FromSeconds(15), "a scrape with the storefront's meters");
+
+            // The journey histogram has a bucket at each journey's latency threshold, labelled as the Prometheus rules select it.
+            var objectives = SloObjectives.Load(Path.Combine(AppContext.BaseDirectory, "objectives.json"));
+            foreach (var journey in new[] { "browse", "recommendations" })
+            {
+                var le = $"le=\"{PrometheusRules.Le(objectives.Find(journey)!.Latency.ThresholdMs)}\"";
+                Assert.Contains(text.Split('\n'), line => line.StartsWith($"{PrometheusRules.DurationMetric}_bucket{{", StringComparison.Ordinal)
+                    && line.Contains($"journey=\"{journey}\"", StringComparison.Ordinal) && line.Contains("outcome=\"ok\"", StringComparison.Ordinal) && line.Contains(le, StringComparison.Ordinal));
+            }
 
             // Scrapes and probes are not traffic: no request-duration series for them.
             Assert.DoesNotContain(text.Split('\n'), line => line.StartsWith("http_server_request_duration_seconds", StringComparison.Ordinal)

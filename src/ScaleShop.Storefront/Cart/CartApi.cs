@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
+using ScaleShop.Storefront.Observability;
 
 namespace ScaleShop.Storefront.Cart;
 
@@ -12,7 +13,7 @@ public static class CartApi
 {
     public static RouteGroupBuilder MapCartApi(this RouteGroupBuilder api)
     {
-        var cart = api.MapGroup("/cart").WithTags("Cart").RequireAuthorization(AccountsExtensions.UserPolicy);
+        var cart = api.MapGroup("/cart").WithTags("Cart").RequireAuthorization(AccountsExtensions.UserPolicy).WithJourney(Journeys.Cart);
         cart.MapGet("", Get);
         cart.MapPut("/items/{productId:long}", SetQuantity).ProducesProblem(StatusCodes.Status404NotFound);
         cart.MapDelete("/items/{productId:long}", Remove);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
+using ScaleShop.Storefront.Observability;
 
 namespace ScaleShop.Storefront.Catalog;
 
@@ -12,7 +13,7 @@ public static class CatalogApi
 
     public static RouteGroupBuilder MapCatalogApi(this RouteGroupBuilder api)
     {
-        var catalog = api.MapGroup("").WithTags("Catalog");
+        var catalog = api.MapGroup("").WithTags("Catalog").WithJourney(Journeys.Browse);
         catalog.MapGet("/categories", GetCategories);
         catalog.MapGet("/products", ListProducts);
         catalog.MapGet("/products/{id:long}", GetProduct).ProducesProblem(StatusCodes.Status404NotFound);

@@ -7,6 +7,7 @@ using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
 using ScaleShop.Storefront.Resilience;
+using ScaleShop.Storefront.Observability;
 
 namespace ScaleShop.Storefront.Orders;
 
@@ -19,7 +20,7 @@ public static class OrdersApi
 
     public static RouteGroupBuilder MapOrdersApi(this RouteGroupBuilder api)
     {
-        var orders = api.MapGroup("").WithTags("Orders").RequireAuthorization(AccountsExtensions.UserPolicy);
+        var orders = api.MapGroup("").WithTags("Orders").RequireAuthorization(AccountsExtensions.UserPolicy).WithJourney(Journeys.Checkout);
         orders.MapPost("/orders", Place).WithPriority(RequestPriority.Critical).ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         orders.MapPost("/cart/checkout", Checkout).WithPriority(RequestPriority.Critical).ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status409Conflict)

@@ -5,6 +5,7 @@ using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
 using ScaleShop.Storefront.Resilience;
+using ScaleShop.Storefront.Observability;
 
 namespace ScaleShop.Storefront.Recommendations;
 
@@ -14,7 +15,7 @@ public static class RecommendationsApi
 {
     public static RouteGroupBuilder MapRecommendationsApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/recommendations", Get).WithTags("Recommendations").WithPriority(RequestPriority.Low).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/recommendations", Get).WithTags("Recommendations").WithJourney(Journeys.Recommendations).WithPriority(RequestPriority.Low).ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
+using ScaleShop.Storefront.Observability;
 
 namespace ScaleShop.Storefront.Search;
 
@@ -10,7 +11,7 @@ public static class SearchApi
 {
     public static RouteGroupBuilder MapSearchApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/search", Search).WithTags("Search");
+        api.MapGet("/search", Search).WithTags("Search").WithJourney(Journeys.Search);
         return api;
     }
 

@@ -9,10 +9,9 @@ namespace ScaleShop.Storefront.Observability;
 /// Listens in-process to the instruments that <c>/metrics</c> exports (cache lookups, replica lag), so the
 /// operations dashboard shows the very figures Prometheus scrapes without needing a metrics backend, and
 /// without the features keeping a second set of counters for it. Only this host's meters are read: test
-/// processes run several hosts side by side. A hosted service, so it listens from start-up, not from the
-/// first dashboard request.
+/// processes run several hosts side by side. It listens from start-up, not from the first dashboard request.
 /// </summary>
-public sealed class InstrumentReadings : IHostedService, IDisposable
+public sealed class InstrumentReadings : HostedMeterListener
 {
     // The instrument names are the exported metric names; a rename there is a rename of a published metric.
     private const string CacheLookups = "scaleshop.cache.lookups";
@@ -21,7 +20,6 @@ public sealed class InstrumentReadings : IHostedService, IDisposable
     private const string DatabaseTag = "db.name";
     private const string ReplicaTag = "db.replica";
 
-    private readonly MeterListener _listener;
     private readonly Lock _observing = new();
     private readonly ConcurrentDictionary<(string Database, int Replica), long> _replicaLag = new();
     private long _hits;
@@ -30,26 +28,15 @@ public sealed class InstrumentReadings : IHostedService, IDisposable
 
     public InstrumentReadings(IMeterFactory meterFactory)
     {
-        _listener = new MeterListener
+        Listener.InstrumentPublished = (instrument, listener) =>
         {
-            InstrumentPublished = (instrument, listener) =>
+            if (ReferenceEquals(instrument.Meter.Scope, meterFactory) && IsRead(instrument))
             {
-                if (ReferenceEquals(instrument.Meter.Scope, meterFactory) && IsRead(instrument))
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
+                listener.EnableMeasurementEvents(instrument);
+            }
         };
-        _listener.SetMeasurementEventCallback<long>(OnMeasurement);
+        Listener.SetMeasurementEventCallback<long>(OnMeasurement);
     }
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _listener.Start();
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Cache lookups since this instance started.</summary>
     public CacheReading Cache() => new(Interlocked.Read(ref _hits), Interlocked.Read(ref _staleHits), Interlocked.Read(ref _misses));
@@ -60,15 +47,13 @@ public sealed class InstrumentReadings : IHostedService, IDisposable
         lock (_observing)
         {
             _replicaLag.Clear();
-            _listener.RecordObservableInstruments();
+            Listener.RecordObservableInstruments();
             return _replicaLag.GroupBy(r => r.Key.Database, StringComparer.Ordinal).ToDictionary(
                 g => g.Key,
                 g => (IReadOnlyList<ReplicaStatus>)g.OrderBy(r => r.Key.Replica).Select(r => new ReplicaStatus(r.Key.Replica, r.Value >= 0, r.Value >= 0 ? r.Value : null)).ToList(),
                 StringComparer.Ordinal);
         }
     }
-
-    public void Dispose() => _listener.Dispose();
 
     private static bool IsRead(Instrument instrument) =>
         (instrument.Meter.Name == CacheMetrics.MeterName && instrument.Name == CacheLookups)

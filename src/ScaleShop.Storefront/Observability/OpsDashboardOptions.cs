@@ -25,4 +25,27 @@ public sealed class OpsDashboardOptions
 }
 
 [OptionsValidator]
-public sealed partial class OpsDashboardOptionsValidator : IValidateOptions<OpsDashboardOptions>;
+public sealed partial class OpsDashboardOptionsAttributesValidator : IValidateOptions<OpsDashboardOptions>;
+
+/// <summary>The attributes, then that the charts' window is one the journey series keep (<c>Slo:SeriesSpan</c>), in whole minutes as the page asks for it.</summary>
+public sealed class OpsDashboardOptionsValidator(IOptions<SloOptions> slo) : IValidateOptions<OpsDashboardOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OpsDashboardOptions options)
+    {
+        var attributes = new OpsDashboardOptionsAttributesValidator().Validate(name, options);
+        if (attributes.Failed)
+        {
+            return attributes;
+        }
+
+        var window = $"{OpsDashboardOptions.SectionName}:{nameof(OpsDashboardOptions.JourneyWindow)}";
+        if (options.JourneyWindow.Ticks % TimeSpan.TicksPerMinute != 0)
+        {
+            return ValidateOptionsResult.Fail($"{window} must be whole minutes.");
+        }
+
+        return options.JourneyWindow > slo.Value.SeriesSpan
+            ? ValidateOptionsResult.Fail($"{window} ({options.JourneyWindow}) is longer than the journey history kept, {SloOptions.SectionName}:{nameof(SloOptions.SeriesSpan)} ({slo.Value.SeriesSpan}).")
+            : ValidateOptionsResult.Success;
+    }
+}

@@ -97,10 +97,16 @@ public sealed class OpsDashboardPageTests : RealProcessTest
                 await page.EvaluateAsync("document.querySelector('#sign-in-form button[type=submit]').click()", ct);
                 await page.WaitForAsync("window.opsDashboard.refreshCount >= 1", PageTimeout, "the first refresh", ct);
 
-                // The throughput chart draws every journey the traffic went through.
-                var throughput = await page.EvaluateAsync("window.opsDashboard.charts.throughput.pointsPerSeries()", ct);
-                Assert.All(Journeys, journey => Assert.True(
-                    throughput.TryGetProperty(journey, out var points) && points.GetInt32() > 0, $"the throughput chart has no point for {journey}: {throughput}"));
+                // The throughput chart draws every journey the traffic went through: points, and not only idle ones.
+                var points = await page.EvaluateAsync("window.opsDashboard.charts.throughput.pointsPerSeries()", ct);
+                var peaks = await page.EvaluateAsync("window.opsDashboard.charts.throughput.maxPerSeries()", ct);
+                Assert.All(Journeys, journey =>
+                {
+                    Assert.True(points.TryGetProperty(journey, out var count) && count.GetInt32() > 0, $"the throughput chart has no point for {journey}: {points}");
+                    Assert.True(peaks.GetProperty(journey).GetDouble() > 0, $"the throughput chart shows no request of {journey}: {peaks}");
+                });
+                var latencies = await page.EvaluateAsync("window.opsDashboard.charts.p99.pointsPerSeries()", ct);
+                Assert.All(Journeys, journey => Assert.True(latencies.GetProperty(journey).GetInt32() > 0, $"the p99 chart has no point for {journey}: {latencies}"));
 
                 // Live: traffic after the page loaded shows up in the cache chart at a later refresh.
                 var refreshes = (await page.EvaluateAsync("window.opsDashboard.refreshCount", ct)).GetInt32();

@@ -175,6 +175,8 @@ public sealed class Chromium : IAsyncDisposable
 public sealed class BrowserPage(DevToolsConnection connection, string sessionId)
 {
     private readonly ConcurrentQueue<string> _problems = new();
+    private int _width;
+    private int _height;
 
     /// <summary>Console errors (<c>console.error</c>, failed assertions), uncaught exceptions and error-level log entries (failed loads among them), as text.</summary>
     public IReadOnlyCollection<string> Problems => _problems;
@@ -187,8 +189,8 @@ public sealed class BrowserPage(DevToolsConnection connection, string sessionId)
             await SendAsync(domain, null, cancellationToken);
         }
 
-        await SendAsync("Emulation.setDeviceMetricsOverride",
-            new JsonObject { ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = 1, ["mobile"] = false }, cancellationToken);
+        (_width, _height) = (width, height);
+        await SetViewportAsync(width, height, cancellationToken);
     }
 
     public Task<JsonElement> SendAsync(string method, JsonObject? parameters, CancellationToken cancellationToken) =>
@@ -233,22 +235,29 @@ public sealed class BrowserPage(DevToolsConnection connection, string sessionId)
         await SendAsync("Input.insertText", new JsonObject { ["text"] = text }, cancellationToken);
     }
 
-    /// <summary>The whole page, not only the viewport, as PNG.</summary>
+    /// <summary>
+    /// The whole page, not only the viewport, as PNG: the viewport is made as tall as the page for the shot (so
+    /// the page is laid out without a scrollbar, as a taller screen would show it), then set back.
+    /// </summary>
     public async Task<byte[]> ScreenshotAsync(CancellationToken cancellationToken)
     {
         var metrics = await SendAsync("Page.getLayoutMetrics", null, cancellationToken);
-        var content = metrics.GetProperty("cssContentSize");
-        var shot = await SendAsync("Page.captureScreenshot", new JsonObject
+        var height = (int)Math.Ceiling(metrics.GetProperty("cssContentSize").GetProperty("height").GetDouble());
+        await SetViewportAsync(_width, Math.Max(height, _height), cancellationToken);
+        try
         {
-            ["format"] = "png",
-            ["captureBeyondViewport"] = true,
-            ["clip"] = new JsonObject
-            {
-                ["x"] = 0, ["y"] = 0, ["width"] = content.GetProperty("width").GetDouble(), ["height"] = content.GetProperty("height").GetDouble(), ["scale"] = 1,
-            },
-        }, cancellationToken);
-        return Convert.FromBase64String(shot.GetProperty("data").GetString()!);
+            var shot = await SendAsync("Page.captureScreenshot", new JsonObject { ["format"] = "png" }, cancellationToken);
+            return Convert.FromBase64String(shot.GetProperty("data").GetString()!);
+        }
+        finally
+        {
+            await SetViewportAsync(_width, _height, cancellationToken);
+        }
     }
+
+    private Task<JsonElement> SetViewportAsync(int width, int height, CancellationToken cancellationToken) =>
+        SendAsync("Emulation.setDeviceMetricsOverride",
+            new JsonObject { ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = 1, ["mobile"] = false }, cancellationToken);
 
     private void Record(string method, JsonElement parameters)
     {

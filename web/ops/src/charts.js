@@ -34,9 +34,14 @@ export function align(series) {
 
 export class TimeChart {
   /** element: the container; format: value → label for axis and legend. */
-  constructor(element, { format, min = null, max = null, empty = 'No data yet' }) {
+  /**
+   * sparse: the series have values only where there was traffic (latency, error ratio), so lines join across
+   * empty buckets and every value is marked, or a lone request's latency would not show at all.
+   */
+  constructor(element, { format, min = null, max = null, empty = 'No data yet', sparse = false }) {
     this.element = element;
     this.format = format;
+    this.sparse = sparse;
     this.range = [min, max];
     this.emptyText = empty;
     this.plot = null;
@@ -75,14 +80,25 @@ export class TimeChart {
       ...this.size(),
       scales: { x: { time: true, range: () => this.window }, y: { range: (_, lo, hi) => [min ?? Math.min(0, lo), max ?? (hi > 0 ? hi * 1.1 : 1)] } },
       axes: [{}, { values: (_, ticks) => ticks.map(t => this.format(t)), size: 60 }],
-      series: [{}, ...names.map((name, i) => ({ label: name, stroke: colourOf(name, i), width: 1.5, value, spanGaps: false }))],
+      series: [{}, ...names.map((name, i) => ({
+        label: name, stroke: colourOf(name, i), width: 1.5, value, spanGaps: this.sparse, points: this.sparse ? { show: true, size: 4 } : {},
+      }))],
       legend: { live: true },
     }, data, this.element);
   }
 
   /** Points with a value, per series: what the page is drawing (read by the browser test). */
   pointsPerSeries() {
-    return Object.fromEntries(this.names.map((name, i) => [name, this.data[i + 1].filter(v => v != null).length]));
+    return this.perSeries(values => values.length);
+  }
+
+  /** The largest value drawn, per series (null when it has none). */
+  maxPerSeries() {
+    return this.perSeries(values => (values.length ? Math.max(...values) : null));
+  }
+
+  perSeries(summary) {
+    return Object.fromEntries(this.names.map((name, i) => [name, summary(this.data[i + 1].filter(v => v != null))]));
   }
 }
 

@@ -72,11 +72,11 @@ function createCharts() {
   const number = v => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(Math.abs(v) >= 10 ? 1 : 2));
   state.charts = {
     throughput: new TimeChart(chartElement('throughput'), { format: number, empty: 'No journey traffic yet' }),
-    errors: new TimeChart(chartElement('errors'), { format: v => `${number(v)}%`, empty: 'No journey traffic yet' }),
-    p50: new TimeChart(chartElement('p50'), { format: number, empty: 'No journey traffic yet' }),
-    p99: new TimeChart(chartElement('p99'), { format: number, empty: 'No journey traffic yet' }),
-    cache: new TimeChart(chartElement('cache'), { format: v => `${v.toFixed(0)}%`, min: 0, max: 100, empty: 'Waiting for cache lookups' }),
-    replicas: new TimeChart(chartElement('replicas'), { format: bytes, empty: 'No replicas (embedded databases)' }),
+    errors: new TimeChart(chartElement('errors'), { format: v => `${number(v)}%`, empty: 'No journey traffic yet', sparse: true }),
+    p50: new TimeChart(chartElement('p50'), { format: number, empty: 'No journey traffic yet', sparse: true }),
+    p99: new TimeChart(chartElement('p99'), { format: number, empty: 'No journey traffic yet', sparse: true }),
+    cache: new TimeChart(chartElement('cache'), { format: v => `${v.toFixed(0)}%`, min: 0, max: 100, empty: 'Waiting for cache lookups', sparse: true }),
+    replicas: new TimeChart(chartElement('replicas'), { format: bytes, empty: 'No replicas (embedded databases)', sparse: true }),
   };
 }
 

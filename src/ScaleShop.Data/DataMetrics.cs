@@ -29,15 +29,18 @@ public sealed class DataMetrics
     public const string PrimaryRole = "primary";
     public const string ReplicaRole = "replica";
 
-    public void OperationStarted(string database, DataIntent intent, string role) =>
+    public void OperationStarted(string database, DataIntent intent, string role)
+    {
+        DataTelemetry.Served(role);
         _operations.Add(1, new KeyValuePair<string, object?>("db.name", database), new KeyValuePair<string, object?>("db.intent", IntentName(intent)),
             new KeyValuePair<string, object?>("db.role", role));
+    }
 
     /// <summary>How far each replica is behind its primary, in bytes of WAL (-1 while it is unreachable).</summary>
     public void ReplicaLag(Func<IEnumerable<Measurement<long>>> observe) =>
         _meter.CreateObservableGauge("scaleshop.db.replica.lag", observe, unit: "By", description: "Bytes of WAL a replica has not yet replayed; -1 when unreachable.");
 
-    private static string IntentName(DataIntent intent) => intent switch
+    internal static string IntentName(DataIntent intent) => intent switch
     {
         DataIntent.Read => "read",
         DataIntent.ReadYourWrites => "read_your_writes",

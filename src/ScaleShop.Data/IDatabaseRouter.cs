@@ -49,6 +49,9 @@ public interface IDatabaseRouter
     /// <summary>Reads every replica's replay position and health (called periodically by <see cref="ReplicaMonitor"/>).</summary>
     Task RefreshReplicasAsync(CancellationToken cancellationToken);
 
+    /// <summary>The replicas of <paramref name="database"/> as the monitor last saw them; none where a provider has no replicas.</summary>
+    IReadOnlyList<ReplicaState> ReplicasOf(string database) => [];
+
     /// <summary>Starts a transaction that takes the write lock at once (SQLite: BEGIN IMMEDIATE).</summary>
     DbTransaction BeginWriteTransaction(DbConnection connection);
 
@@ -62,6 +65,9 @@ public interface IDatabaseRouter
     /// </summary>
     Task WaitForWritesInFlightAsync(string physicalDatabase, TimeSpan timeout, CancellationToken cancellationToken);
 }
+
+/// <summary>A replica of a database: reachable and replaying (<paramref name="Healthy"/>), and how many bytes of WAL it has not replayed yet.</summary>
+public sealed record ReplicaState(int Index, bool Healthy, long LagBytes);
 
 /// <summary>The few places where SQL differs between providers.</summary>
 public interface ISqlDialect

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Simmy;
@@ -7,11 +8,21 @@ using Polly.Simmy.Latency;
 
 namespace ScaleShop.Resilience;
 
-/// <summary>Circuit breakers by dependency name, so their states can be shown (admin API) and exported.</summary>
+/// <summary>
+/// Circuit breakers by dependency name, so their states can be shown (admin API) and exported: the gauge
+/// <c>scaleshop.circuit.state</c> per dependency, 0 closed, 1 open, 2 half-open, 3 isolated (Polly's CircuitState).
+/// </summary>
 public sealed class CircuitStates
 {
+    public const string MeterName = "ScaleShop.Resilience";
+
     private readonly ConcurrentDictionary<string, CircuitBreakerStateProvider> _providers = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, CircuitState> _reported = new(StringComparer.OrdinalIgnoreCase);
+
+    public CircuitStates(IMeterFactory meterFactory) =>
+        meterFactory.Create(MeterName).CreateObservableGauge("scaleshop.circuit.state",
+            () => Snapshot().Select(circuit => new Measurement<int>((int)circuit.Value, new KeyValuePair<string, object?>("dependency", circuit.Key))),
+            unit: "{state}", description: "Each dependency's circuit breaker: 0 closed, 1 open, 2 half-open, 3 isolated.");
 
     /// <summary>A state provider for a dependency's breaker (the same one on every call with that name).</summary>
     public CircuitBreakerStateProvider For(string dependency) => _providers.GetOrAdd(dependency, _ => new CircuitBreakerStateProvider());

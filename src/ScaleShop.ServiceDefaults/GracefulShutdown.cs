@@ -55,7 +55,7 @@ public sealed class GracefulShutdown(IOptions<ShutdownOptions> options, ILogger<
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_draining ? HealthCheckResult.Unhealthy("Draining: this instance is shutting down.") : HealthCheckResult.Healthy());
+        Task.FromResult(_draining ? HealthCheckResult.Unhealthy("Draining: this instance is shutting down.") : HealthCheckResult.Healthy("Serving: not shutting down."));
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

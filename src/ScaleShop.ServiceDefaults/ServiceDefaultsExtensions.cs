@@ -1,14 +1,13 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using ScaleShop.ServiceDefaults.Health;
 
 namespace ScaleShop.ServiceDefaults;
 
@@ -18,12 +17,10 @@ namespace ScaleShop.ServiceDefaults;
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
-    public const string LiveTag = "live";
-
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        builder.Services.AddHealthProbes(builder.Configuration);
         builder.AddGracefulShutdown();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier));
@@ -79,12 +76,14 @@ public static class ServiceDefaultsExtensions
                 .AddRuntimeInstrumentation()
                 .AddMeter("ScaleShop.*")
                 .AddMeter("Polly") // resilience events of every pipeline: retries, breaker transitions, timeouts, injected faults
+                .AddMeter(NpgsqlTelemetryName) // connection pools and command durations, where a process uses PostgreSQL
                 .AddPrometheusExporter()) // scraped at /metrics (MapDefaultEndpoints)
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName, "ScaleShop.*")
                 .AddAspNetCoreInstrumentation(options => options.Filter = context =>
                     !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments(MetricsPath))
-                .AddHttpClientInstrumentation());
+                .AddHttpClientInstrumentation()
+                .AddSource(NpgsqlTelemetryName));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -97,15 +96,20 @@ public static class ServiceDefaultsExtensions
     public const string MetricsPath = "/metrics";
 
     /// <summary>
-    /// /health/live: the process runs. /health/ready: every dependency it needs answers. /metrics: every meter
-    /// of the process in Prometheus' text format, for a scraper on the internal network (a gateway in front of
-    /// the public site does not route it).
+    /// Npgsql's own ActivitySource and Meter (a span per command, with the database and statement): what the
+    /// Npgsql.OpenTelemetry package would add, without making every process depend on the driver.
+    /// </summary>
+    public const string NpgsqlTelemetryName = "Npgsql";
+
+    /// <summary>
+    /// The probes (<see cref="HealthProbes"/>: /health/live, /health/startup, /health/ready with each check in
+    /// its JSON body) and /metrics: every meter of the process in Prometheus' text format, for a scraper on the
+    /// internal network (a gateway in front of the public site does not route it).
     /// </summary>
     public static IEndpointRouteBuilder MapDefaultEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        // Probes and scrapes are not traffic: they stay out of the request metrics that SLOs are computed from.
-        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) }).DisableHttpMetrics();
-        endpoints.MapHealthChecks("/health/ready").DisableHttpMetrics();
+        endpoints.MapHealthProbes();
+        // Scrapes are not traffic either: they stay out of the request metrics that SLOs are computed from.
         endpoints.MapPrometheusScrapingEndpoint(MetricsPath).DisableHttpMetrics();
         return endpoints;
     }

@@ -132,8 +132,11 @@ public sealed class SeederTests : IAsyncLifetime
     [Fact]
     public async Task Every_physical_database_answers_the_health_check()
     {
-        var result = await new DatabaseHealthCheck(Router).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
-        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, result.Status);
+        foreach (var database in Router.ShardMap.PhysicalDatabases.Prepend(DatabaseHealthCheck.CatalogDatabase))
+        {
+            var result = await CheckAsync(Router, database);
+            Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, result.Status);
+        }
     }
 
     [Fact]
@@ -155,12 +158,12 @@ public sealed class SeederTests : IAsyncLifetime
             Directory.CreateDirectory(Path.Combine(_directory, "shard2.db"));
         }
 
-        var result = await new DatabaseHealthCheck(router).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
+        var result = await CheckAsync(router, "shard2");
         // Degraded, not unhealthy: every instance sees the same shard down; readiness false everywhere would take
         // the whole shop offline for one shard's outage.
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, result.Status);
         Assert.Contains("shard2", result.Description, StringComparison.Ordinal);
-        Assert.DoesNotContain("shard1", result.Description, StringComparison.Ordinal);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await CheckAsync(router, "shard1")).Status);
         if (broken is not null)
         {
             await broken.DisposeAsync();
@@ -186,7 +189,7 @@ public sealed class SeederTests : IAsyncLifetime
             Directory.CreateDirectory(Path.Combine(_directory, "catalog.db"));
         }
 
-        var result = await new DatabaseHealthCheck(router).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
+        var result = await CheckAsync(router, DatabaseHealthCheck.CatalogDatabase);
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, result.Status);
         Assert.StartsWith("Unreachable: catalog", result.Description, StringComparison.Ordinal);
         if (broken is not null)
@@ -194,4 +197,27 @@ public sealed class SeederTests : IAsyncLifetime
             await broken.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task A_replica_that_does_not_answer_is_degraded_never_unhealthy_and_a_current_one_is_healthy()
+    {
+        Assert.SkipUnless(TestStorage.IsPostgres, "Replicas exist on the PostgreSQL topology only.");
+        var ct = TestContext.Current.CancellationToken;
+        await Router.RefreshReplicasAsync(ct);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await ReplicaCheckAsync(_services, "catalog")).Status);
+
+        // Nothing listens on port 1: the replica is down. Its reads go to the primary, so the instance stays ready.
+        await using var broken = Build(new() { ["Storage:Postgres:Catalog:Replicas:0"] = "Host=127.0.0.1;Port=1;Username=x;Password=x;Database=x;Timeout=2" });
+        await broken.GetRequiredService<IDatabaseRouter>().RefreshReplicasAsync(ct);
+        var result = await ReplicaCheckAsync(broken, "catalog");
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, result.Status);
+        Assert.Contains("replica 0 unreachable", result.Description, StringComparison.Ordinal);
+    }
+
+    private static Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> ReplicaCheckAsync(ServiceProvider services, string database) =>
+        new ReplicaHealthCheck(services.GetRequiredService<IDatabaseRouter>(), services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>(), database)
+            .CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
+
+    private static Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckAsync(IDatabaseRouter router, string database) =>
+        new DatabaseHealthCheck(router, database).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext(), TestContext.Current.CancellationToken);
 }

@@ -39,6 +39,12 @@ public sealed class MetricsEndpointTests : RealProcessTest
                 && t.Contains("http_server_request_duration_seconds_bucket", StringComparison.Ordinal)
                 && t.Contains(PrometheusRules.DurationMetric, StringComparison.Ordinal), TimeSpan.FromSeconds(15), "a scrape with the storefront's meters");
 
+            // Every breaker's state, and every dependency pipeline's latency under the dependency's name.
+            Assert.Contains(text.Split('\n'), line => line.StartsWith("scaleshop_circuit_state{", StringComparison.Ordinal)
+                && line.Contains("dependency=\"recommendations\"", StringComparison.Ordinal) && line.EndsWith(" 0", StringComparison.Ordinal));
+            Assert.Contains(text.Split('\n'), line => line.StartsWith("resilience_polly_pipeline_duration_milliseconds_count{", StringComparison.Ordinal)
+                && line.Contains("pipeline_name=\"db.catalog\"", StringComparison.Ordinal));
+
             // The journey histogram has a bucket at each journey's latency threshold, labelled as the Prometheus rules select it.
             var objectives = SloObjectives.Load(Path.Combine(AppContext.BaseDirectory, "objectives.json"));
             foreach (var journey in new[] { "browse", "recommendations" })

@@ -16,7 +16,7 @@ namespace ScaleShop.Data.Postgres;
 /// more than <c>MaxReplicaLagBytes</c> behind; otherwise, and whenever a replica fails to connect, to the
 /// primary. Replica positions are polled in the background, so routing costs no round trip.
 /// </summary>
-public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
+public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyncDisposable
 {
     public const string CatalogDatabaseName = "catalog";
 
@@ -87,17 +87,17 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
     public bool IsConfigured(string physicalDatabase) => physicalDatabase != CatalogDatabaseName && _databases.ContainsKey(physicalDatabase);
 
     public ValueTask<DbConnection> OpenCatalogAsync(DataIntent intent, CancellationToken cancellationToken) =>
-        OpenAsync(CatalogDatabaseName, intent, cancellationToken);
+        DataTelemetry.OpenAsync(this, CatalogDatabaseName, null, intent, cancellationToken);
 
     public ValueTask<DbConnection> OpenShardAsync(int logicalShard, DataIntent intent, CancellationToken cancellationToken) =>
-        OpenAsync(Routing.Map.PhysicalDatabaseOf(logicalShard), intent, cancellationToken);
+        DataTelemetry.OpenAsync(this, Routing.Map.PhysicalDatabaseOf(logicalShard), logicalShard, intent, cancellationToken);
 
     public Task<T> WriteToShardAsync<T>(int logicalShard, Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         ShardWrites.RunAsync(this, logicalShard, _sharding, _time, _metrics, work, cancellationToken);
 
     public ValueTask<DbConnection> OpenPhysicalShardAsync(string physicalDatabase, DataIntent intent, CancellationToken cancellationToken) =>
         IsConfigured(physicalDatabase)
-            ? OpenAsync(physicalDatabase, intent, cancellationToken)
+            ? DataTelemetry.OpenAsync(this, physicalDatabase, null, intent, cancellationToken)
             : throw new ArgumentException($"No physical database named '{physicalDatabase}'.", nameof(physicalDatabase));
 
     public DbTransaction BeginWriteTransaction(DbConnection connection) => ((NpgsqlConnection)connection).BeginTransaction();
@@ -216,6 +216,11 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         }
     }
 
+    public IReadOnlyList<ReplicaState> ReplicasOf(string database) =>
+        _databases.TryGetValue(database, out var endpoints)
+            ? endpoints.Replicas.Select((r, i) => new ReplicaState(i, r.Healthy, r.LagBytes)).ToArray()
+            : [];
+
     public async ValueTask DisposeAsync()
     {
         foreach (var endpoints in _databases.Values)
@@ -228,8 +233,8 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IAsyncDisposable
         }
     }
 
-    private ValueTask<DbConnection> OpenAsync(string name, DataIntent intent, CancellationToken cancellationToken) =>
-        _resilience.OpenAsync(name, ct => OpenUnprotectedAsync(name, intent, ct), cancellationToken);
+    ValueTask<DbConnection> IRoutedOpen.OpenRoutedAsync(string database, DataIntent intent, CancellationToken cancellationToken) =>
+        _resilience.OpenAsync(database, ct => OpenUnprotectedAsync(database, intent, ct), cancellationToken);
 
     private async ValueTask<DbConnection> OpenUnprotectedAsync(string name, DataIntent intent, CancellationToken cancellationToken)
     {

@@ -20,7 +20,7 @@ namespace ScaleShop.Data.Sqlite;
 /// is free. Other processes on the same files still meet the busy path, which is what it is for.
 /// </para>
 /// </summary>
-public sealed partial class SqliteDatabaseRouter : IDatabaseRouter
+public sealed partial class SqliteDatabaseRouter : IDatabaseRouter, IRoutedOpen
 {
     public const string CatalogDatabaseName = "catalog";
 
@@ -68,16 +68,19 @@ public sealed partial class SqliteDatabaseRouter : IDatabaseRouter
             : throw new ArgumentException($"'{name}' is not a valid physical database name (lower-case letters, digits, '_').", nameof(physicalDatabase)));
 
     public ValueTask<DbConnection> OpenCatalogAsync(DataIntent intent, CancellationToken cancellationToken) =>
-        OpenAsync(CatalogDatabaseName, _catalogConnectionString, intent, cancellationToken);
+        DataTelemetry.OpenAsync(this, CatalogDatabaseName, null, intent, cancellationToken);
 
     public ValueTask<DbConnection> OpenShardAsync(int logicalShard, DataIntent intent, CancellationToken cancellationToken) =>
-        OpenPhysicalShardAsync(Routing.Map.PhysicalDatabaseOf(logicalShard), intent, cancellationToken);
+        DataTelemetry.OpenAsync(this, Routing.Map.PhysicalDatabaseOf(logicalShard), logicalShard, intent, cancellationToken);
 
     public Task<T> WriteToShardAsync<T>(int logicalShard, Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         ShardWrites.RunAsync(this, logicalShard, _sharding, _time, _metrics, work, cancellationToken);
 
-    public ValueTask<DbConnection> OpenPhysicalShardAsync(string physicalDatabase, DataIntent intent, CancellationToken cancellationToken) =>
-        OpenAsync(physicalDatabase, ShardConnectionString(physicalDatabase), intent, cancellationToken);
+    public ValueTask<DbConnection> OpenPhysicalShardAsync(string physicalDatabase, DataIntent intent, CancellationToken cancellationToken)
+    {
+        ShardConnectionString(physicalDatabase); // an unknown name fails here, before any span or pipeline
+        return DataTelemetry.OpenAsync(this, physicalDatabase, null, intent, cancellationToken);
+    }
 
     public DbTransaction BeginSnapshotTransaction(DbConnection connection) =>
         ((SqliteConnection)connection).BeginTransaction(IsolationLevel.Serializable, deferred: true);
@@ -95,8 +98,11 @@ public sealed partial class SqliteDatabaseRouter : IDatabaseRouter
     public DbTransaction BeginWriteTransaction(DbConnection connection) =>
         ((SqliteConnection)connection).BeginTransaction(deferred: false);
 
-    private ValueTask<DbConnection> OpenAsync(string name, string connectionString, DataIntent intent, CancellationToken cancellationToken) =>
-        _resilience.OpenAsync(name, ct => OpenUnprotectedAsync(name, connectionString, intent, ct), cancellationToken);
+    ValueTask<DbConnection> IRoutedOpen.OpenRoutedAsync(string database, DataIntent intent, CancellationToken cancellationToken)
+    {
+        var connectionString = database == CatalogDatabaseName ? _catalogConnectionString : ShardConnectionString(database);
+        return _resilience.OpenAsync(database, ct => OpenUnprotectedAsync(database, connectionString, intent, ct), cancellationToken);
+    }
 
     private async ValueTask<DbConnection> OpenUnprotectedAsync(string name, string connectionString, DataIntent intent, CancellationToken cancellationToken)
     {

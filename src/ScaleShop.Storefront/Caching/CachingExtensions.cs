@@ -2,7 +2,10 @@ using Polly.CircuitBreaker;
 using ScaleShop.Data;
 using ScaleShop.Resilience;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Instrumentation.StackExchangeRedis;
+using OpenTelemetry.Trace;
 using StackExchange.Redis;
 using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis;
@@ -24,6 +27,18 @@ public static class CachingExtensions
         services.PostConfigure<CachingOptions>(options => options.Redis ??= configuration.GetConnectionString("redis"));
         services.AddSingleton<CacheMetrics>();
         services.AddDependencyResilience(configuration);
+        // Every Redis command a span (through the connections made by RedisConnections); readiness pings Redis when one is configured.
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddRedisInstrumentation());
+        services.AddSingleton(sp => new RedisConnections(sp.GetService<StackExchangeRedisInstrumentation>()));
+        services.AddHealthChecks();
+        services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<CachingOptions>>((checks, caching) =>
+        {
+            if (!string.IsNullOrWhiteSpace(caching.Value.Redis))
+            {
+                checks.Registrations.Add(new HealthCheckRegistration(RedisConnections.CheckName,
+                    sp => sp.GetRequiredService<RedisConnections>(), HealthStatus.Degraded, tags: null));
+            }
+        });
 
         services.AddFusionCache()
             .WithSerializer(new FusionCacheSystemTextJsonSerializer())
@@ -43,7 +58,7 @@ public static class CachingExtensions
                 var caching = serviceProvider.GetRequiredService<IOptions<CachingOptions>>().Value;
                 if (!string.IsNullOrWhiteSpace(caching.Redis))
                 {
-                    UseRedis(cache, caching, serviceProvider.GetRequiredService<ChaosSwitchboard>());
+                    UseRedis(cache, caching, serviceProvider.GetRequiredService<ChaosSwitchboard>(), serviceProvider.GetRequiredService<RedisConnections>());
                     var circuits = serviceProvider.GetRequiredService<CircuitStates>();
                     circuits.Report(ChaosDistributedCache.DependencyName, CircuitState.Closed);
                     cache.Events.Distributed.CircuitBreakerChange += (_, e) =>
@@ -69,7 +84,7 @@ public static class CachingExtensions
     /// Redis is optional at every step: calls run in the background with a timeout and a circuit breaker, so
     /// with Redis down each instance goes on from memory and the database.
     /// </summary>
-    private static void UseRedis(IFusionCache cache, CachingOptions caching, ChaosSwitchboard chaos)
+    private static void UseRedis(IFusionCache cache, CachingOptions caching, ChaosSwitchboard chaos, RedisConnections connections)
     {
         var redis = ConfigurationOptions.Parse(caching.Redis!);
         redis.AbortOnConnectFail = false;
@@ -80,8 +95,8 @@ public static class CachingExtensions
         // client time-out (1 s) without it.
         redis.BacklogPolicy = BacklogPolicy.FailFast;
 
-        cache.SetupDistributedCache(new ChaosDistributedCache(new RedisCache(new RedisCacheOptions { ConfigurationOptions = redis }), chaos));
-        cache.SetupBackplane(new RedisBackplane(new RedisBackplaneOptions { ConfigurationOptions = redis }));
+        cache.SetupDistributedCache(new ChaosDistributedCache(new RedisCache(new RedisCacheOptions { ConnectionMultiplexerFactory = connections.Factory(redis) }), chaos));
+        cache.SetupBackplane(new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = connections.Factory(redis) }));
         cache.DefaultEntryOptions.DistributedCacheSoftTimeout = caching.RedisTimeout;
         cache.DefaultEntryOptions.DistributedCacheHardTimeout = caching.RedisTimeout * 2;
         cache.DefaultEntryOptions.AllowBackgroundDistributedCacheOperations = true;

@@ -47,27 +47,23 @@ public sealed class CatalogService
     public static string CategoryTag(long categoryId) => $"category:{categoryId}";
 
     public ValueTask<IReadOnlyList<Category>> GetCategoriesAsync(CancellationToken cancellationToken) =>
-        _cache.GetOrSetAsync<IReadOnlyList<Category>>("categories",
-            (_, ct) => _store.GetCategoriesAsync(ct),
-            options: _categoriesEntry, token: cancellationToken);
+        _cache.GetOrSetTracedAsync<IReadOnlyList<Category>>("categories", "categories",
+            (_, ct) => _store.GetCategoriesAsync(ct), _categoriesEntry, tags: null, cancellationToken);
 
     public ValueTask<Product?> GetProductAsync(long id, CancellationToken cancellationToken) =>
-        _cache.GetOrSetAsync<Product?>(ProductKey(id),
-            (_, ct) => LoadNewestAsync(id, DataIntent.Read, ct),
-            options: _productEntry, token: cancellationToken);
+        _cache.GetOrSetTracedAsync<Product?>("product", ProductKey(id),
+            (_, ct) => LoadNewestAsync(id, DataIntent.Read, ct), _productEntry, tags: null, cancellationToken);
 
     public ValueTask<bool> CategoryExistsAsync(long categoryId, CancellationToken cancellationToken) =>
-        _cache.GetOrSetAsync<bool>($"category-exists:{categoryId}",
-            (_, ct) => _store.CategoryExistsAsync(categoryId, ct),
-            options: _categoriesEntry, token: cancellationToken);
+        _cache.GetOrSetTracedAsync<bool>("category-exists", $"category-exists:{categoryId}",
+            (_, ct) => _store.CategoryExistsAsync(categoryId, ct), _categoriesEntry, tags: null, cancellationToken);
 
     public async ValueTask<Page<ProductSummary>> ListProductsAsync(long? categoryId, long afterId, int limit, CancellationToken cancellationToken)
     {
         var key = $"products:{categoryId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"}:{afterId}:{limit}";
         string[] tags = categoryId is { } c ? [CategoryTag(c)] : [AllListingsTag];
-        var rows = await _cache.GetOrSetAsync<IReadOnlyList<ProductSummary>>(key,
-            (_, ct) => _store.ListProductsAsync(categoryId, afterId, limit + 1, ct),
-            options: _listingEntry, tags: tags, token: cancellationToken);
+        var rows = await _cache.GetOrSetTracedAsync<IReadOnlyList<ProductSummary>>("listing", key,
+            (_, ct) => _store.ListProductsAsync(categoryId, afterId, limit + 1, ct), _listingEntry, tags, cancellationToken);
         return rows.Count > limit
             ? new Page<ProductSummary>(rows.Take(limit).ToList(), Cursor.Encode(rows[limit - 1].Id))
             : new Page<ProductSummary>(rows, null);
@@ -76,23 +72,20 @@ public sealed class CatalogService
     /// <summary>The best-selling products (order counts); the pool is cached once and sliced per caller.</summary>
     public async ValueTask<IReadOnlyList<ProductSummary>> GetBestSellersAsync(int limit, long? excludeProductId, CancellationToken cancellationToken)
     {
-        var pool = await _cache.GetOrSetAsync<IReadOnlyList<ProductSummary>>("best-sellers",
-            (_, ct) => _store.GetBestSellersAsync(BestSellerPoolSize, ct),
-            options: _popularEntry, tags: [PopularTag], token: cancellationToken);
+        var pool = await _cache.GetOrSetTracedAsync<IReadOnlyList<ProductSummary>>("best-sellers", "best-sellers",
+            (_, ct) => _store.GetBestSellersAsync(BestSellerPoolSize, ct), _popularEntry, [PopularTag], cancellationToken);
         return pool.Where(p => p.Id != excludeProductId).Take(limit).ToList();
     }
 
     /// <summary>Most bought products (eventually consistent with orders), optionally in one category; cached as the best-sellers are.</summary>
     public ValueTask<IReadOnlyList<ProductSummary>> ListPopularAsync(long? categoryId, int limit, CancellationToken cancellationToken) =>
-        _cache.GetOrSetAsync<IReadOnlyList<ProductSummary>>($"popular:{categoryId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"}:{limit}",
-            (_, ct) => _store.ListPopularAsync(categoryId, limit, ct),
-            options: _popularEntry, tags: [PopularTag], token: cancellationToken);
+        _cache.GetOrSetTracedAsync<IReadOnlyList<ProductSummary>>("popular", $"popular:{categoryId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"}:{limit}",
+            (_, ct) => _store.ListPopularAsync(categoryId, limit, ct), _popularEntry, [PopularTag], cancellationToken);
 
     /// <summary>"Customers also bought": products most often in the same orders as <paramref name="productId"/>.</summary>
     public ValueTask<IReadOnlyList<ProductSummary>> GetAlsoBoughtAsync(long productId, int limit, CancellationToken cancellationToken) =>
-        _cache.GetOrSetAsync<IReadOnlyList<ProductSummary>>($"also-bought:{productId}:{limit}",
-            (_, ct) => _store.GetAlsoBoughtAsync(productId, limit, ct),
-            options: _popularEntry, tags: [PopularTag], token: cancellationToken);
+        _cache.GetOrSetTracedAsync<IReadOnlyList<ProductSummary>>("also-bought", $"also-bought:{productId}:{limit}",
+            (_, ct) => _store.GetAlsoBoughtAsync(productId, limit, ct), _popularEntry, [PopularTag], cancellationToken);
 
     /// <summary>
     /// A product changed: its own entry is overwritten with the new row (read back from the primary by the

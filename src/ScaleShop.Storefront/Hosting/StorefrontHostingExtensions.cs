@@ -23,7 +23,7 @@ public static class StorefrontHostingExtensions
         services.AddDataProtection().SetApplicationName("ScaleShop").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDirectory), "keys")));
         services.AddExceptionHandler<ShardPausedProblemHandler>();
         services.AddExceptionHandler<DependencyUnavailableProblemHandler>();
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("databases");
+        services.AddDatabaseHealthChecks();
         services.AddHostedService<StartupInitializer>();
         services.AddHostedService<StartupBanner>();
         return builder;

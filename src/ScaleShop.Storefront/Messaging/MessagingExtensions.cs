@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using ScaleShop.Data;
 using ScaleShop.Resilience;
@@ -37,6 +38,15 @@ public static class MessagingExtensions
             UsesNats(sp) ? sp.GetRequiredService<NatsEventBus>() : sp.GetRequiredService<InProcessEventBus>()));
         services.AddSingleton<IDeadLetterQueue>(sp => UsesNats(sp) ? sp.GetRequiredService<NatsDeadLetterQueue>() : sp.GetRequiredService<SqlDeadLetterQueue>());
         services.AddSingleton<IHostedService>(sp => UsesNats(sp) ? sp.GetRequiredService<NatsConsumerHost>() : sp.GetRequiredService<DeferredDeliveryWorker>());
+        services.AddHealthChecks();
+        services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<MessagingOptions>>((checks, messaging) =>
+        {
+            if (string.Equals(messaging.Value.Provider, MessagingOptions.NatsProvider, StringComparison.OrdinalIgnoreCase))
+            {
+                checks.Registrations.Add(new HealthCheckRegistration(NatsHealthCheck.CheckName,
+                    sp => new NatsHealthCheck(sp.GetRequiredService<NATS.Client.Core.INatsConnection>()), HealthStatus.Degraded, tags: null));
+            }
+        });
 
         return services;
     }

@@ -78,7 +78,11 @@ public sealed class OutboxDispatcher(
                 return 0;
             }
 
-            await bus.PublishAsync(events, cancellationToken);
+            using (MessagingTelemetry.StartOutboxPublish(physicalDatabase, events))
+            {
+                await bus.PublishAsync(events, cancellationToken);
+            }
+
             var now = time.GetUtcNow();
             foreach (var @event in events)
             {

@@ -6,7 +6,8 @@ namespace ScaleShop.Storefront.Observability;
 
 /// <summary>
 /// Every request of a journey, timed from the first middleware to the last, with its outcome: the SLIs. A request
-/// fails when the service answers 5xx or sheds it (429); a client error (4xx) is the caller's, not a failure.
+/// fails when the service answers 5xx: a shed request (503) and a request timeout (504) included. A 4xx is the
+/// caller's, a 429 too: a client over its own rate limit spends its quota, not the service's error budget.
 /// Bucket boundaries include every journey's latency threshold, so "within the objective" is an exact bucket
 /// (for Prometheus rules and for this instance's own windows alike).
 /// </summary>
@@ -25,13 +26,13 @@ public sealed class JourneyMetrics
     {
         Meter = meterFactory.Create(MeterName);
         _duration = Meter.CreateHistogram(DurationInstrument, unit: "s",
-            description: "Requests of each shopper journey by outcome (ok, error: 5xx or shed): the SLIs objectives are computed from.",
+            description: "Requests of each shopper journey by outcome (ok; error: 5xx): the SLIs objectives are computed from.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = JourneyWindows.BoundariesFor(objectives).Select(ms => ms / 1000).ToArray() });
     }
 
     public Meter Meter { get; }
 
-    public static bool IsFailure(int statusCode) => statusCode >= StatusCodes.Status500InternalServerError || statusCode == StatusCodes.Status429TooManyRequests;
+    public static bool IsFailure(int statusCode) => statusCode >= StatusCodes.Status500InternalServerError;
 
     public void Record(string journey, int statusCode, TimeSpan elapsed) =>
         _duration.Record(elapsed.TotalSeconds, new TagList { { JourneyTag, journey }, { OutcomeTag, IsFailure(statusCode) ? Failure : Success } });

@@ -3,6 +3,8 @@ using ScaleShop.Storefront.Catalog;
 using ZiggyCreatures.Caching.Fusion;
 using ScaleShop.Storefront.Common;
 
+using ScaleShop.Storefront.Caching;
+
 namespace ScaleShop.Storefront.Recommendations;
 
 public abstract record RecommendationOutcome
@@ -80,7 +82,7 @@ public sealed class RecommendationService(
         }
 
         var key = $"recommendations:{productId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}:{count}";
-        if (await cache.TryGetAsync<ServiceRecommendation>(key, _sharedAnswerEntry, cancellationToken) is { HasValue: true } cached)
+        if (await cache.TryGetTracedAsync<ServiceRecommendation>("recommendations", key, _sharedAnswerEntry, cancellationToken) is { HasValue: true } cached)
         {
             return cached.Value;
         }

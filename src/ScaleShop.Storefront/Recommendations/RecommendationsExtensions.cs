@@ -4,6 +4,7 @@ using Polly;
 using System.Threading.RateLimiting;
 using ScaleShop.Data;
 using ScaleShop.Resilience;
+using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Messaging;
 
 namespace ScaleShop.Storefront.Recommendations;
@@ -68,6 +69,8 @@ public static class RecommendationsExtensions
                     .AddTimeout(options.FeedTimeout);
             });
 #pragma warning restore EXTEXP0001
+        services.AddThirdPartyHealthCheck<RecommendationsOptions>(DependencyName, recommendations => recommendations.BaseUrl,
+            "recommendations fall back to the cached best-sellers");
         return services;
     }
 }

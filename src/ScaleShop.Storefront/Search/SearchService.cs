@@ -40,9 +40,8 @@ public sealed partial class SearchService
         var match = string.Join(' ', terms);
 
         var afterKey = after is { } a ? string.Create(CultureInfo.InvariantCulture, $"{a.Rank:R}:{a.Id}") : "-";
-        var hits = await _cache.GetOrSetAsync<IReadOnlyList<SearchHit>>($"search:{match}:{afterKey}:{limit}",
-            (_, ct) => _store.SearchAsync(terms, after, limit + 1, ct),
-            options: _entry, tags: [CatalogService.SearchTag], token: cancellationToken);
+        var hits = await _cache.GetOrSetTracedAsync<IReadOnlyList<SearchHit>>("search", $"search:{match}:{afterKey}:{limit}",
+            (_, ct) => _store.SearchAsync(terms, after, limit + 1, ct), _entry, [CatalogService.SearchTag], cancellationToken);
 
         if (hits.Count <= limit)
         {

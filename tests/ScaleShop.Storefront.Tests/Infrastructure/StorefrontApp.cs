@@ -185,6 +185,8 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
             // A cold recommendations host on a busy test machine can take longer than the production 150 ms, and
             // most tests are not about that budget: the tests of the timeout and the fallback set their own.
             ["Recommendations:Timeout"] = "00:00:05",
+            // Likewise a readiness check on a busy test machine: the tests of the check timeout set their own.
+            ["Health:CheckTimeout"] = "00:00:05",
             // Every test client shares 127.0.0.1, and tests run many at once: per-client limits are tested by their own fixture.
             ["Protection:AnonymousRequestsPerSecond"] = "1000000",
             ["Protection:AnonymousBurst"] = "1000000",

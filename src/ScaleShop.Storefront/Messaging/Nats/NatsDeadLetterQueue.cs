@@ -33,6 +33,7 @@ public sealed class NatsDeadLetterQueue(NatsStreams streams, TimeProvider time) 
         headers[Attempts] = attempts.ToString(CultureInfo.InvariantCulture);
         headers[ParkedAt] = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         using var deadline = streams.Deadline(cancellationToken);
+        using var trace = MessagingTelemetry.ContinueEventTrace(@event);
         var ack = await streams.JetStream.PublishAsync(streams.DeadLetterSubject(consumer), NatsEventHeaders.Body(@event), headers: headers, cancellationToken: deadline.Token);
         if (!ack.Duplicate)
         {

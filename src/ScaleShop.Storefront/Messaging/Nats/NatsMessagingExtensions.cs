@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using NATS.Client.OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace ScaleShop.Storefront.Messaging;
 
@@ -34,6 +37,10 @@ public static class NatsMessagingExtensions
         services.AddSingleton<NatsEventBus>();
         services.AddSingleton<NatsDeadLetterQueue>();
         services.AddSingleton<NatsConsumerHost>();
+        // The client's own spans (publish, the JetStream requests, receive) and its meter. Its publish span writes
+        // the traceparent header, so NatsEventBus makes each event's own trace current around its publish.
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNatsClientInstrumentation());
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddNatsClientInstrumentation());
         return services;
     }
 

@@ -7,6 +7,7 @@ using Polly.CircuitBreaker;
 using Polly.Timeout;
 using ScaleShop.Data;
 using ScaleShop.Resilience;
+using ScaleShop.Storefront.Common;
 
 namespace ScaleShop.Storefront.Orders.Payments;
 
@@ -188,6 +189,8 @@ public static class PaymentsExtensions
                 builder.AddDependencyChaos(DependencyName, context.ServiceProvider.GetRequiredService<ChaosSwitchboard>(),
                     () => new HttpRequestException("Chaos: injected failure of the payment provider.")));
 #pragma warning restore EXTEXP0001
+        services.AddThirdPartyHealthCheck<PaymentOptions>(DependencyName, payments => payments.BaseUrl,
+            "orders are accepted as pending_payment and settle when it answers");
         return services;
     }
 }

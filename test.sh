@@ -21,10 +21,14 @@ results="${TEST_RESULTS_DIR:-$PWD/.test-results}"
 providers="${SCALESHOP_TEST_PROVIDERS:-sqlite postgres}"
 rm -rf "$results"
 mkdir -p "$results"
+# Tests save files for people to look at (the dashboard's screenshot) under $TEST_RESULTS_DIR/artifacts.
+export TEST_RESULTS_DIR="$results"
 
-# Tools the tests run for real: promtool (Debian package prometheus) checks and unit-tests the SLO alert rules.
+# Tools the tests run for real: promtool (Debian package prometheus) checks and unit-tests the SLO alert rules;
+# the operations dashboard's test drives headless Chromium (Debian package chromium; SCALESHOP_CHROMIUM names another).
 missing_tools=()
 command -v promtool >/dev/null 2>&1 || missing_tools+=(prometheus)
+command -v chromium >/dev/null 2>&1 || [ -n "${SCALESHOP_CHROMIUM:-}" ] || missing_tools+=(chromium)
 if [ ${#missing_tools[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing_tools[*]}"
   { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing_tools[@]}"; } >/dev/null \

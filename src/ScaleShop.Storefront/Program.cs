@@ -27,12 +27,14 @@ builder.Services.AddChaos(builder.Configuration);
 builder.Services.AddServiceProtection(builder.Configuration);
 builder.Services.AddObservability(builder.Configuration);
 builder.Services.AddAnomalies(builder.Configuration);
+builder.Services.AddOpsDashboard(builder.Configuration);
 builder.Services.AddCatalog(builder.Configuration).AddSearch().AddCart(builder.Configuration).AddOrders(builder.Configuration).AddRecommendations(builder.Configuration).AddAdmin();
 
 var app = builder.Build();
 app.UseJourneyMetrics();
 app.UseProblemDetailsForErrors();
 app.UseGracefulShutdown();
+app.UseOpsDashboardPage();
 app.UseConsistencyTokens();
 app.UseAuthentication();
 app.UseServiceProtection();
@@ -41,6 +43,7 @@ app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapOpsApi();
 app.MapIncidentsApi();
+app.MapOpsDashboardApi();
 app.MapGroup("/api/v1")
     .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi().MapMessagingApi().MapChaosApi();
 app.Run();

@@ -6,6 +6,7 @@ using ScaleShop.Storefront.Cart;
 using ScaleShop.Storefront.Catalog;
 using ScaleShop.Storefront.Common;
 using ScaleShop.Storefront.Common.Http;
+using ScaleShop.Storefront.Observability;
 using ScaleShop.Storefront.Orders;
 using ScaleShop.Storefront.Recommendations;
 
@@ -35,4 +36,5 @@ namespace ScaleShop.Storefront.Hosting;
 [JsonSerializable(typeof(ShardMoveRequest))]
 [JsonSerializable(typeof(ShardMoveStatus))]
 [JsonSerializable(typeof(ShardsView))]
+[JsonSerializable(typeof(OpsDashboardView))]
 internal sealed partial class StorefrontJsonContext : JsonSerializerContext;

@@ -9,9 +9,8 @@ namespace ScaleShop.Storefront.Observability;
 /// computed from the same measurements. Only this container's meter is listened to: other hosts in the same
 /// process (tests) keep their own windows.
 /// </summary>
-public sealed class JourneyWindowsFeed : IHostedService, IDisposable
+public sealed class JourneyWindowsFeed : HostedMeterListener
 {
-    private readonly MeterListener _listener = new();
     private readonly JourneyWindows _windows;
     private readonly TimeProvider _time;
 
@@ -19,25 +18,15 @@ public sealed class JourneyWindowsFeed : IHostedService, IDisposable
     {
         _windows = windows;
         _time = time;
-        _listener.InstrumentPublished = (instrument, listener) =>
+        Listener.InstrumentPublished = (instrument, listener) =>
         {
             if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name == JourneyMetrics.DurationInstrument)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<double>(OnMeasurement);
+        Listener.SetMeasurementEventCallback<double>(OnMeasurement);
     }
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _listener.Start();
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public void Dispose() => _listener.Dispose();
 
     private void OnMeasurement(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {

@@ -129,14 +129,7 @@ public sealed class StorefrontProcess
     {
         var here = AppContext.BaseDirectory;
         var configuration = here.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        var root = new DirectoryInfo(here);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "ScaleShop.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        var path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Repository root not found."),
-            "src", "ScaleShop.Storefront", "bin", configuration, "net10.0", "ScaleShop.Storefront.dll");
+        var path = Path.Combine(RepositoryRoot.Path, "src", "ScaleShop.Storefront", "bin", configuration, "net10.0", "ScaleShop.Storefront.dll");
         return File.Exists(path) ? path : throw new InvalidOperationException($"Build the storefront first: {path} is missing.");
     }
 }

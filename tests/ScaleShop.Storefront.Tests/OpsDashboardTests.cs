@@ -119,6 +119,7 @@ public sealed class OpsDashboardPageTests : RealProcessTest
                 Assert.Equal(5, (await page.EvaluateAsync("document.querySelectorAll('#databases tbody tr').length", ct)).GetInt32());
                 Assert.True((await page.EvaluateAsync("document.querySelectorAll('#circuits tbody tr').length", ct)).GetInt32() > 0, "no circuit breaker listed");
                 Assert.True((await page.EvaluateAsync("document.querySelectorAll('#slo tbody tr').length", ct)).GetInt32() > 0, "no SLO listed");
+                Assert.Equal("No incident open", (await page.EvaluateAsync("document.querySelector('#incidents').textContent", ct)).GetString());
                 Assert.True(page.Problems.Count == 0, "The page logged errors: " + string.Join(Environment.NewLine, page.Problems));
                 passed = true;
             }

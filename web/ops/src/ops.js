@@ -1,7 +1,7 @@
 // The operations dashboard: signs an administrator in, then refreshes every few seconds (the interval is the
-// server's OpsDashboard:RefreshInterval) from three admin-only endpoints, without reloading the page.
+// server's OpsDashboard:RefreshInterval) from four admin-only endpoints, without reloading the page.
 import { align, byJourneyOrder, History, TimeChart } from './charts.js';
-import { renderAlerts, renderChaos, renderCircuits, renderDatabases, renderEvents, renderSlo, bytes, percent } from './tables.js';
+import { renderAlerts, renderChaos, renderCircuits, renderDatabases, renderEvents, renderIncidents, renderSlo, bytes, percent } from './tables.js';
 
 const TOKEN_KEY = 'scaleshop.ops.token';
 const SECONDS_PER_MINUTE = 60;
@@ -135,11 +135,12 @@ async function refresh() {
   try {
     const dashboard = await api('/api/ops/dashboard');
     interval = dashboard.page.refreshSeconds * 1000;
-    const [journeys, slo] = await Promise.allSettled([
+    const [journeys, slo, incidents] = await Promise.allSettled([
       api(`/api/ops/journeys?minutes=${dashboard.page.journeyWindowMinutes}`),
       api('/api/ops/slo'),
+      api('/api/ops/incidents'),
     ]);
-    for (const failed of [journeys, slo].filter(r => r.status === 'rejected')) {
+    for (const failed of [journeys, slo, incidents].filter(r => r.status === 'rejected')) {
       if (failed.reason instanceof SignedOut) throw failed.reason;
       errors.push(failed.reason.message);
     }
@@ -149,6 +150,7 @@ async function refresh() {
     const report = slo.status === 'fulfilled' ? slo.value : null;
     renderAlerts($('alerts'), report);
     renderSlo($('slo'), report);
+    renderIncidents($('incidents'), incidents.status === 'fulfilled' ? incidents.value : null);
     renderDatabases($('databases'), dashboard);
     renderCircuits($('circuits'), dashboard);
     renderChaos($('chaos'), dashboard);

@@ -123,3 +123,24 @@ export function renderEvents(container, dashboard) {
       : [`${m.outboxPending} events waiting in the outboxes`, deferred.length ? `; deferred: ${deferred.map(([c, n]) => `${c} ${n}`).join(', ')}` : '']),
     table([['Lag since start'], ['Events', true], ['p50', true], ['p99', true], ['max', true]], lagRows, 'No events yet.'));
 }
+
+const INCIDENT_TONES = { sev1: 'bad', sev2: 'bad', sev3: 'warn' };
+
+/** Active incidents: who owns them, what is failing first (the root-cause hint), and where the runbook is. */
+export function renderIncidents(container, incidents) {
+  if (!incidents) {
+    container.replaceChildren(h('p', { class: 'error' }, 'The incidents did not load.'));
+    return;
+  }
+  const rows = incidents.items.map(i => h('tr', {},
+    h('td', {}, `#${i.id}`),
+    h('td', {}, pill(i.severity, INCIDENT_TONES[i.severity] ?? 'warn')),
+    h('td', {}, i.status),
+    h('td', {}, i.component),
+    h('td', {}, i.team),
+    h('td', {}, i.title),
+    h('td', {}, new Date(i.openedAt).toLocaleTimeString()),
+    h('td', {}, i.runbook)));
+  container.replaceChildren(table(
+    [['Incident'], ['Severity'], ['Status'], ['Root cause'], ['Team'], ['What'], ['Opened'], ['Runbook']], rows, 'No incident open'));
+}

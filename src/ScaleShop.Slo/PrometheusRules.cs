@@ -61,6 +61,12 @@ public static class PrometheusRules
                     yaml.AppendLine("        expr: >-");
                     yaml.AppendLine(CultureInfo.InvariantCulture, $"          {record}{alert.LongWindow}{selector} > {limit}");
                     yaml.AppendLine(CultureInfo.InvariantCulture, $"          and {record}{alert.ShortWindow}{selector} > {limit}");
+                    if (objectives.MinimumRequests > 1)
+                    {
+                        yaml.AppendLine(CultureInfo.InvariantCulture,
+                            $"          and on (journey) sum by (journey) (increase({DurationMetric}_count{selector}[{alert.ShortWindow}])) >= {objectives.MinimumRequests}");
+                    }
+
                     yaml.AppendLine("        labels:");
                     yaml.AppendLine(CultureInfo.InvariantCulture, $"          severity: {alert.Severity}");
                     yaml.AppendLine(CultureInfo.InvariantCulture, $"          journey: {journey.Journey}");

@@ -54,8 +54,9 @@ public static class SloEvaluator
                 var alerts = objectives.Alerts.Select(alert =>
                 {
                     var (longBurn, shortBurn) = (Burn(alert.LongWindow.Length), Burn(alert.ShortWindow.Length));
+                    var enough = sums[alert.ShortWindow.Length].Requests >= objectives.MinimumRequests;
                     return new AlertState(alert.Name, alert.Severity, alert.Factor, alert.LongWindow.Text, alert.ShortWindow.Text,
-                        longBurn, shortBurn, longBurn > alert.Factor && shortBurn > alert.Factor);
+                        longBurn, shortBurn, enough && longBurn > alert.Factor && shortBurn > alert.Factor);
                 }).ToList();
                 return new SliReport(name, objective, thresholdMs, budget.Requests, bad(budget), 1 - BurnRate(budget.Requests, bad(budget), objective),
                     objectives.Windows.ToDictionary(w => w.Text, w => Burn(w.Length), StringComparer.Ordinal), alerts);

@@ -51,9 +51,11 @@ public sealed record BurnRateAlert(string Name, string Severity, double Factor, 
 /// <summary>
 /// The service level objectives of every journey and the alerts on them, read from one JSON file
 /// (<c>load/objectives.json</c>): the storefront computes budgets and alerts from them, the CLI writes the
-/// Prometheus rules from them, and the load generator judges its runs by them.
+/// Prometheus rules from them, and the load generator judges its runs by them. <see cref="MinimumRequests"/>: an
+/// alert fires only when its short window holds at least this many requests, so one slow request in a quiet
+/// minute is not a page (the workbook's caveat for low-traffic services).
 /// </summary>
-public sealed partial record SloObjectives(IReadOnlyList<JourneySlo> Journeys, IReadOnlyList<BurnRateAlert> Alerts, SloWindow BudgetPeriod)
+public sealed partial record SloObjectives(IReadOnlyList<JourneySlo> Journeys, IReadOnlyList<BurnRateAlert> Alerts, SloWindow BudgetPeriod, int MinimumRequests = 1)
 {
     public const string AvailabilitySli = "availability";
     public const string LatencySli = "latency";
@@ -134,7 +136,12 @@ public sealed partial record SloObjectives(IReadOnlyList<JourneySlo> Journeys, I
             throw new InvalidDataException($"{source}: alerts: two alerts have the same name.");
         }
 
-        return new SloObjectives(journeys, alerts, SloWindow.Parse(file.BudgetPeriod ?? "30d", $"{source}: budgetPeriod"));
+        if (file.MinimumRequests is < 1)
+        {
+            throw new InvalidDataException($"{source}: minimumRequests must be at least 1.");
+        }
+
+        return new SloObjectives(journeys, alerts, SloWindow.Parse(file.BudgetPeriod ?? "30d", $"{source}: budgetPeriod"), file.MinimumRequests ?? 1);
     }
 
     public JourneySlo? Find(string journey) => Journeys.FirstOrDefault(j => j.Journey == journey);
@@ -158,7 +165,7 @@ public sealed partial record SloObjectives(IReadOnlyList<JourneySlo> Journeys, I
     private static partial Regex JourneyName();
 }
 
-internal sealed record ObjectivesFile(Dictionary<string, JourneyFile>? Journeys, List<AlertFile>? Alerts, string? BudgetPeriod);
+internal sealed record ObjectivesFile(Dictionary<string, JourneyFile>? Journeys, List<AlertFile>? Alerts, string? BudgetPeriod, int? MinimumRequests);
 
 internal sealed record JourneyFile(double? Availability, LatencyFile? Latency);
 

@@ -137,6 +137,22 @@ public sealed class BurnRateTests
         Assert.False(windows.Record("sign-in", error: false, elapsedMs: 1, at)); // no objectives, not tracked
     }
 
+    [Fact]
+    public void A_quiet_journey_does_not_page_on_a_handful_of_failures_but_does_once_there_are_enough()
+    {
+        var objectives = Objectives with { MinimumRequests = 10 };
+        var windows = NewWindows();
+        var at = Start.AddMinutes(1);
+        for (var i = 0; i < 9; i++)
+        {
+            windows.Record(Journey, error: true, elapsedMs: 20, at.AddSeconds(i));
+        }
+
+        Assert.Empty(SloEvaluator.Evaluate(objectives, windows, at.AddSeconds(10)).Firing);
+        windows.Record(Journey, error: true, elapsedMs: 20, at.AddSeconds(10));
+        Assert.Contains(SloEvaluator.Evaluate(objectives, windows, at.AddSeconds(11)).Firing, f => f.Alert == "fast-burn");
+    }
+
     private static JourneyWindows NewWindows() => new(Objectives, TimeSpan.FromSeconds(10), TimeSpan.FromHours(1), Start);
 
     private static AlertState Alert(SloReport report, string name) =>

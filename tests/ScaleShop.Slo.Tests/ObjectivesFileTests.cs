@@ -13,6 +13,7 @@ public sealed class ObjectivesFileTests
         Assert.Equal([("fast-burn", 14.4, "1h", "5m"), ("slow-burn", 6.0, "6h", "30m"), ("budget-drain", 1.0, "3d", "6h")],
             objectives.Alerts.Select(a => (a.Name, a.Factor, a.LongWindow.Text, a.ShortWindow.Text)));
         Assert.Equal(TimeSpan.FromDays(3), objectives.LongestWindow);
+        Assert.Equal(10, objectives.MinimumRequests);
         Assert.Equal(["5m", "30m", "1h", "6h", "3d"], objectives.Windows.Select(w => w.Text));
     }
 
@@ -22,6 +23,7 @@ public sealed class ObjectivesFileTests
     [InlineData("""{ "journeys": { "checkout": { "availability": 0.99 } } }""", "journeys.checkout.latency")]
     [InlineData("""{ "journeys": { "Check Out": { "availability": 0.99, "latency": { "thresholdMs": 3, "objective": 0.9 } } } }""", "journeys.Check Out")]
     [InlineData("""{ "journeys": {} }""", "journeys")]
+    [InlineData("""{ "minimumRequests": 0, "journeys": { "a": { "availability": 0.9, "latency": { "thresholdMs": 3, "objective": 0.9 } } } }""", "minimumRequests")]
     [InlineData("""{ "journeys": { "a": { "availability": 0.9, "latency": { "thresholdMs": 3, "objective": 0.9 } } }, "alerts": [ { "name": "x", "severity": "page", "factor": 2, "longWindow": "1x", "shortWindow": "5m" } ] }""", "alerts[0].longWindow")]
     [InlineData("""{ "journeys": { "a": { "availability": 0.9, "latency": { "thresholdMs": 3, "objective": 0.9 } } }, "alerts": [ { "name": "x", "severity": "page", "factor": 2, "longWindow": "5m", "shortWindow": "1h" } ] }""", "alerts[0].shortWindow")]
     [InlineData("""{ "journeys": { "a": { "availability": 0.9, "latency": { "thresholdMs": 3, "objective": 0.9 } } }, "alerts": [ { "name": "x", "severity": "sms", "factor": 2, "longWindow": "1h", "shortWindow": "5m" } ] }""", "alerts[0].severity")]

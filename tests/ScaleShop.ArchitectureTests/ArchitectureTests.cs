@@ -24,7 +24,7 @@ public sealed class ArchitectureTests
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
 
     private static readonly string[] FeatureNamespaces =
-        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common", "Messaging", "Chaos", "Resilience", "Observability"];
+        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common", "Messaging", "Chaos", "Resilience", "Observability", "Anomalies"];
 
     [Fact]
     public void The_data_tier_knows_nothing_of_ASP_NET_Core()

@@ -111,7 +111,9 @@ public sealed class IncidentTests(IncidentApp app) : IClassFixture<IncidentApp>
 
         var delivery = await DeliveryAsync(d => d.DeliveryId == $"incident-{incident.Id}-v1");
         Assert.Equal("recommendations", delivery.Team);
-        Assert.Equal(1, (await app.Service<IncidentStore>().GetAsync(incident.Id, TestContext.Current.CancellationToken))!.NotifiedVersion);
+        // Marked sent once accepted (just after the receiver answered).
+        await Eventually.ValueAsync(async () => (await app.Service<IncidentStore>().GetAsync(incident.Id, TestContext.Current.CancellationToken))!.NotifiedVersion,
+            version => version == 1, DeliveryWait, "the delivery marked sent");
     }
 
     [Fact]
@@ -128,6 +130,8 @@ public sealed class IncidentTests(IncidentApp app) : IClassFixture<IncidentApp>
         var refused = await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/payments", new { faultRate = 0.5 }, ct)).AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains($"Incident {incident!.Id}", refused.Detail, StringComparison.Ordinal);
         await (await admin.PostAsJsonAsync("/api/v1/admin/chaos/checkout", new { step = "StockReserved" }, ct)).AssertProblemAsync(HttpStatusCode.Conflict);
+        // Lifting a fault is never refused.
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/payments", new { faultRate = 0.0, latencyRate = 0.0 }, ct)).StatusCode);
 
         var listed = await (await admin.GetAsync("/api/ops/incidents", ct)).ReadAsync<IncidentList>();
         Assert.Contains(listed.Items, i => i.Id == incident.Id && i.Component == "cache" && i.Team == "platform");
@@ -163,6 +167,24 @@ public sealed class IncidentTests(IncidentApp app) : IClassFixture<IncidentApp>
         Assert.Single(await store.ListAsync(activeOnly: true, 50, TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task An_incident_that_went_quiet_is_resolved_by_the_system_and_a_live_one_is_not()
+    {
+        await ResolveAllAsync();
+        var store = app.Service<IncidentStore>();
+        var ct = TestContext.Current.CancellationToken;
+        var quiet = await store.RecordAsync([new AnomalySignal("dependency.db.shard1.p99_ms", "db.shard1", SignalKinds.Anomaly, DateTimeOffset.UtcNow.AddHours(-1), 900, 0.99)],
+            TimeSpan.FromMinutes(5), ct);
+        var live = await store.RecordAsync([new AnomalySignal("dependency.db.shard3.p99_ms", "db.shard3", SignalKinds.Anomaly, DateTimeOffset.UtcNow, 900, 0.99)],
+            TimeSpan.Zero, ct);
+        Assert.NotEqual(quiet!.Id, live!.Id);
+
+        Assert.Equal(1, await store.ResolveQuietAsync(TimeSpan.FromMinutes(30), ct));
+        var resolved = await store.GetAsync(quiet.Id, ct);
+        Assert.Equal((IncidentStatuses.Resolved, IncidentStore.AutoResolver), (resolved!.Status, resolved.ResolvedBy));
+        Assert.Equal(IncidentStatuses.Open, (await store.GetAsync(live.Id, ct))!.Status);
+    }
+
     [Theory]
     [InlineData("""{ "teams": { "a": { "webhooks": [] } }, "components": [ { "match": "x", "team": "a", "runbook": "r.md" } ] }""", "catch-all")]
     [InlineData("""{ "teams": { "a": { "webhooks": [] } }, "components": [ { "match": "*", "team": "b", "runbook": "r.md" } ] }""", "components[0].team")]
@@ -184,6 +206,20 @@ public sealed class IncidentTests(IncidentApp app) : IClassFixture<IncidentApp>
         Assert.Equal("docs/runbooks/replica-lag.md", ownership.OwnerOf("db.replica").Runbook);
         Assert.Equal("storefront", ownership.OwnerOf("journey.checkout").Team.Id);
         Assert.Equal("storefront", ownership.OwnerOf("something-new").Team.Id);
+
+        // Every runbook an incident links exists, and the on-call index lists it.
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "ScaleShop.slnx")))
+        {
+            root = root.Parent ?? throw new InvalidOperationException("Not inside the repository.");
+        }
+
+        var index = File.ReadAllText(Path.Combine(root.FullName, "docs", "runbooks", "README.md"));
+        Assert.All(ownership.Components, component =>
+        {
+            Assert.True(File.Exists(Path.Combine(root.FullName, component.Runbook)), $"{component.Match}: {component.Runbook} does not exist");
+            Assert.Contains(Path.GetFileName(component.Runbook), index, StringComparison.Ordinal);
+        });
     }
 
     private async Task<WebhookReceiver.Delivery> DeliveryAsync(Func<WebhookReceiver.Delivery, bool> match) =>

@@ -19,6 +19,13 @@ public sealed class AnomaliesOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan GroupWindow { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// An incident with no new signal for this long is resolved by the system: the fault is over, and an incident
+    /// left open would keep refusing chaos and swallow the next, unrelated fault. Operators resolve sooner.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:05", "7.00:00:00")]
+    public TimeSpan AutoResolveAfter { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Component → team → webhooks and runbook; relative to the binary's folder, where the build copies ops/ownership.json.</summary>
     [Required]
     public string OwnershipPath { get; set; } = "ownership.json";

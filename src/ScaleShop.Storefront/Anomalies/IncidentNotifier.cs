@@ -8,7 +8,7 @@ namespace ScaleShop.Storefront.Anomalies;
 public sealed record IncidentNotification(string Event, string DeliveryId, string Team, string TeamName, Incident Incident, string Runbook);
 
 /// <summary>
-/// Tells each incident's owning team of every version of it, at least once: a version is marked sent only after
+/// Resolves incidents that went quiet, and tells each incident's owning team of every version of it, at least once: a version is marked sent only after
 /// every webhook of the team accepted it; failures are retried with exponential backoff and jitter (the HTTP
 /// client's own pipeline retries quick blips first), across restarts and instances, since the state is in the
 /// database. Receivers deduplicate by <see cref="WebhookSignature.DeliveryHeader"/>.
@@ -38,6 +38,12 @@ public sealed class IncidentNotifier(IncidentStore store, Ownership ownership, T
     /// <summary>One round: every incident whose team has not been told of its latest version. Returns how many were delivered.</summary>
     public async Task<int> NotifyDueAsync(CancellationToken cancellationToken)
     {
+        // Quiet incidents are resolved first, so their teams hear of it in this round.
+        if (await store.ResolveQuietAsync(options.Value.AutoResolveAfter, cancellationToken) is > 0 and var resolved)
+        {
+            logger.LogInformation("{Count} incidents without a signal for {Quiet} were resolved.", resolved, options.Value.AutoResolveAfter);
+        }
+
         var delivered = 0;
         foreach (var (incident, failedAttempts) in await store.ClaimUnnotifiedAsync(ClaimBatch, options.Value.NotificationClaim, cancellationToken))
         {

@@ -150,6 +150,20 @@ public sealed class IncidentStore(IDatabaseRouter databases, Ownership ownership
             new { id, status, now, by }, cancellationToken: cancellationToken)) == 1;
     }
 
+    /// <summary>Resolves, as "auto", the active incidents without a signal for <paramref name="quietFor"/>; returns how many.</summary>
+    public async Task<int> ResolveQuietAsync(TimeSpan quietFor, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE incidents SET status = '{IncidentStatuses.Resolved}', resolved_at = @now, resolved_by = @by, version = version + 1 " +
+            $"WHERE status <> '{IncidentStatuses.Resolved}' AND last_signal_at < @quietSince",
+            new { now, by = AutoResolver, quietSince = now - (long)quietFor.TotalMilliseconds }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Who resolved an incident that went quiet.</summary>
+    public const string AutoResolver = "auto";
+
     /// <summary>Claims incidents whose owning team has not heard of their latest version, for <paramref name="claimFor"/> (another instance skips them meanwhile).</summary>
     public async Task<IReadOnlyList<(Incident Incident, int FailedAttempts)>> ClaimUnnotifiedAsync(int limit, TimeSpan claimFor, CancellationToken cancellationToken)
     {

@@ -80,7 +80,9 @@ public static class ChaosApi
                 detail: "Chaos:Enabled is false on this instance; fault injection cannot be switched on.");
         }
 
-        if (await RefusalAsync(killSwitches, cancellationToken) is { } refusal)
+        // Setting a dependency's rates to zero lifts a fault (one from configuration too): always allowed.
+        var injects = request.FaultRate > 0 || (request.LatencyRate > 0 && request.LatencyMs > 0);
+        if (injects && await RefusalAsync(killSwitches, cancellationToken) is { } refusal)
         {
             return refusal;
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using ScaleShop.Resilience;
 using ScaleShop.Slo;
 using ScaleShop.Storefront.Observability;
 
@@ -26,6 +27,7 @@ public sealed class SeriesSampler : BackgroundService
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, IntervalStats> _dependencies = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _pipelineDependencies = new(StringComparer.Ordinal);
     private readonly IAnomalyScorer _scorer;
     private readonly IncidentStore _incidents;
     private readonly JourneyWindows _journeys;
@@ -33,16 +35,17 @@ public sealed class SeriesSampler : BackgroundService
     private readonly TimeProvider _time;
     private readonly IOptions<AnomaliesOptions> _options;
     private readonly ILogger<SeriesSampler> _logger;
+    private readonly ChaosSwitchboard _knownDependencies;
     private long _cacheHits;
     private long _cacheLookups;
     private double _publishLagSum;
     private long _publishLagCount;
     private double? _replicaLagBytes;
 
-    public SeriesSampler(IAnomalyScorer scorer, IncidentStore incidents, JourneyWindows journeys, SloObjectives objectives, IMeterFactory meters,
-        TimeProvider time, IOptions<AnomaliesOptions> options, ILogger<SeriesSampler> logger)
+    public SeriesSampler(IAnomalyScorer scorer, IncidentStore incidents, JourneyWindows journeys, SloObjectives objectives, ChaosSwitchboard knownDependencies,
+        IMeterFactory meters, TimeProvider time, IOptions<AnomaliesOptions> options, ILogger<SeriesSampler> logger)
     {
-        (_scorer, _incidents, _journeys, _objectives, _time, _options, _logger) = (scorer, incidents, journeys, objectives, time, options, logger);
+        (_scorer, _incidents, _journeys, _objectives, _knownDependencies, _time, _options, _logger) = (scorer, incidents, journeys, objectives, knownDependencies, time, options, logger);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             // Polly's meter is the process's own; ScaleShop's are this container's (IMeterFactory scope).
@@ -178,13 +181,13 @@ public sealed class SeriesSampler : BackgroundService
                 failed |= tag.Key == "exception.type";
             }
 
-            if (pipeline is not null)
+            if (pipeline is not null && DependencyOf(pipeline) is { } dependency)
             {
                 lock (_lock)
                 {
-                    if (!_dependencies.TryGetValue(pipeline, out var stats))
+                    if (!_dependencies.TryGetValue(dependency, out var stats))
                     {
-                        _dependencies[pipeline] = stats = new IntervalStats(LatencyReservoir);
+                        _dependencies[dependency] = stats = new IntervalStats(LatencyReservoir);
                     }
 
                     stats.Add(value, failed);
@@ -207,6 +210,17 @@ public sealed class SeriesSampler : BackgroundService
             }
         }
     }
+
+    /// <summary>
+    /// The dependency a pipeline guards: every dependency registers with the chaos switchboard under its name
+    /// (db.shard2, payments, recommendations.feed), and HTTP clients' pipelines carry it in theirs
+    /// ("PaymentProviderClient-payments-chaos"); the longest name contained wins (recommendations.feed over
+    /// recommendations). Pipelines of no dependency (the notifier's own webhooks) are not series.
+    /// </summary>
+    private string? DependencyOf(string pipeline) =>
+        _pipelineDependencies.GetOrAdd(pipeline, name => _knownDependencies.Dependencies
+            .Where(d => name == d || name.Contains($"-{d}", StringComparison.Ordinal))
+            .MaxBy(d => d.Length));
 
     private void OnLong(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {

@@ -1,0 +1,101 @@
+namespace ScaleShop.Anomalies.Detection;
+
+/// <summary>
+/// What a detector says about one point. Raw: the strongest raw detector score mapped into [0, 1]. Likelihood: the
+/// calibrated anomaly score in [0, 1] (the raw score when calibration is off). Anomaly: the likelihood, or 0 while
+/// a recent alert suppresses repeats. Alert: this point opens an alert.
+/// </summary>
+public readonly record struct Score(double Raw, double Likelihood, double Anomaly, bool Alert);
+
+/// <summary>
+/// A streaming anomaly detector for one series. Strictly causal (a score uses the points up to its own) and of fixed
+/// size: every buffer is allocated when the detector is made and never grows. Not thread-safe; the registry
+/// serialises updates per series.
+/// </summary>
+public sealed class AnomalyDetector
+{
+    private readonly DetectorOptions _options;
+    private readonly SpectralResidual? _spectral;
+    private readonly RobustBaseline? _baseline;
+    private readonly AnomalyLikelihood? _spectralLikelihood;
+    private readonly AnomalyLikelihood? _baselineLikelihood;
+    private int _suppressedFor;
+    private double _recentPeak;
+
+    public AnomalyDetector(DetectorOptions? options = null)
+    {
+        _options = options ?? DetectorOptions.Default;
+        if (_options.Stages.HasFlag(DetectorStages.SpectralResidual))
+        {
+            _spectral = new SpectralResidual(_options.SpectralResidual);
+            _spectralLikelihood = _options.Stages.HasFlag(DetectorStages.Likelihood) ? new AnomalyLikelihood(_options.Likelihood) : null;
+        }
+
+        if (_options.Stages.HasFlag(DetectorStages.Baseline))
+        {
+            _baseline = new RobustBaseline(_options.Baseline);
+            _baselineLikelihood = _options.Stages.HasFlag(DetectorStages.Likelihood) ? new AnomalyLikelihood(_options.Likelihood) : null;
+        }
+
+        if (_spectral is null && _baseline is null)
+        {
+            throw new ArgumentException("A detector needs Spectral Residual, the baseline or both.", nameof(options));
+        }
+    }
+
+    /// <summary>Doubles and ints this detector holds in buffers: fixed at construction, whatever the stream's length.</summary>
+    public int BufferLength =>
+        (_spectral?.BufferLength ?? 0) + (_baseline?.BufferLength ?? 0) + (_spectralLikelihood?.BufferLength ?? 0) + (_baselineLikelihood?.BufferLength ?? 0);
+
+    public Score Update(DateTimeOffset at, double value)
+    {
+        if (!double.IsFinite(value))
+        {
+            return default;
+        }
+
+        double raw = 0, likelihood = 0;
+        if (_spectral is not null)
+        {
+            Combine(Squash(_spectral.Update(value), _options.SpectralScale), _spectralLikelihood, ref raw, ref likelihood);
+        }
+
+        if (_baseline is not null)
+        {
+            Combine(Squash(_baseline.Update(at, value), _options.BaselineScale), _baselineLikelihood, ref raw, ref likelihood);
+        }
+
+        if (!_options.Stages.HasFlag(DetectorStages.Suppression))
+        {
+            return new Score(raw, likelihood, likelihood, likelihood >= _options.AlertThreshold);
+        }
+
+        // A score repeats an alert unless it rises above the recent peak (decaying with a half-life of SuppressPoints),
+        // and nothing alerts for SuppressPoints after an alert: one incident, one alert, whatever threshold is applied.
+        var peak = _recentPeak * _options.PeakDecay;
+        var suppressed = _suppressedFor > 0 || likelihood <= peak;
+        _recentPeak = Math.Max(peak, likelihood);
+        if (_suppressedFor > 0)
+        {
+            _suppressedFor--;
+        }
+
+        var alert = !suppressed && likelihood >= _options.AlertThreshold;
+        if (alert)
+        {
+            _suppressedFor = _options.SuppressPoints;
+        }
+
+        return new Score(raw, likelihood, suppressed ? 0 : likelihood, alert);
+    }
+
+    // Each detector is calibrated on its own (their raw scales differ); the combination is the stronger evidence.
+    private static void Combine(double raw, AnomalyLikelihood? calibration, ref double strongestRaw, ref double strongestLikelihood)
+    {
+        strongestRaw = Math.Max(strongestRaw, raw);
+        strongestLikelihood = Math.Max(strongestLikelihood, calibration?.Update(raw) ?? raw);
+    }
+
+    // Maps [0, ∞) onto [0, 1) without saturating: a raw score of one scale reads 0.5, and order is kept for any finite raw score.
+    private static double Squash(double raw, double scale) => raw / (raw + scale);
+}

@@ -1,0 +1,139 @@
+using ScaleShop.Anomalies.Detection;
+
+namespace ScaleShop.Anomalies.Tests;
+
+/// <summary>
+/// The default detector on synthetic five-minute streams: it alerts at a spike and at a level shift, once, and stays
+/// quiet on a noisy flat series, on a daily sine and on a slow drift. A slow drift is the baseline's to follow, not an
+/// alert: a mean that walks three spreads over a week is capacity planning's business (docs/anomaly-detection.md),
+/// while a pager needs change the recent history cannot explain.
+/// </summary>
+public sealed class DetectorTests
+{
+    private const int Length = 3000;
+    private const int Anomaly = 2000;
+    private static readonly DateTimeOffset Start = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+
+    // The first alert may take the likelihood's short window to arrive; the calibration learns over its first points.
+    private const int Latency = 10;
+    private const int Learning = 400;
+
+    [Fact]
+    public void A_spike_on_a_daily_sine_alerts_once_at_the_spike()
+    {
+        var alerts = Alerts(Stream(i => DailySine(i) + (i == Anomaly ? 60 : 0)));
+
+        Assert.InRange(Assert.Single(alerts), Anomaly, Anomaly + Latency);
+    }
+
+    [Fact]
+    public void A_level_shift_alerts_once_soon_after_it()
+    {
+        var alerts = Alerts(Stream(i => (i >= Anomaly ? 20 : 10) + Noise(i)));
+
+        Assert.InRange(Assert.Single(alerts), Anomaly, Anomaly + Latency);
+    }
+
+    [Fact]
+    public void A_noisy_flat_series_never_alerts() => Assert.Empty(Alerts(Stream(i => 10 + Noise(i))));
+
+    [Fact]
+    public void A_daily_sine_without_anomalies_never_alerts() => Assert.Empty(Alerts(Stream(DailySine)));
+
+    [Fact]
+    public void A_slow_drift_is_followed_not_alerted() =>
+        Assert.Empty(Alerts(Stream(i => 10 + (3.0 * i / Length) + Noise(i))));
+
+    [Fact]
+    public void Appending_future_points_never_changes_a_past_score()
+    {
+        var past = Stream(i => DailySine(i) + Noise(i)).Take(Anomaly).ToArray();
+        var calm = Score(past.Concat(Stream(i => DailySine(i) + Noise(i)).Skip(Anomaly)));
+        var wild = Score(past.Concat(Stream(i => 1e6 * Noise(i)).Skip(Anomaly)));
+        var alone = Score(past);
+
+        Assert.Equal(alone, calm[..Anomaly]);
+        Assert.Equal(alone, wild[..Anomaly]);
+        Assert.NotEqual(calm[Anomaly..], wild[Anomaly..]);
+    }
+
+    [Theory]
+    [InlineData(DetectorStages.Baseline | DetectorStages.Likelihood | DetectorStages.Suppression)]
+    [InlineData(DetectorStages.SpectralResidual | DetectorStages.Baseline | DetectorStages.Likelihood | DetectorStages.Suppression)]
+    public void Its_buffers_are_as_large_after_a_hundred_thousand_points_as_after_a_hundred(DetectorStages stages)
+    {
+        var detector = new AnomalyDetector(DetectorOptions.Default with { Stages = stages });
+        var initial = detector.BufferLength;
+        Feed(detector, 100);
+        var early = detector.BufferLength;
+        Feed(detector, 100_000);
+
+        Assert.Equal(initial, early);
+        Assert.Equal(early, detector.BufferLength);
+        Assert.InRange(detector.BufferLength, 1, 200);
+    }
+
+    [Fact]
+    public void The_registry_keeps_one_detector_per_series_and_they_do_not_mix()
+    {
+        var registry = new AnomalyRegistry();
+        var spiky = Stream(i => 10 + Noise(i) + (i == Anomaly ? 50 : 0)).ToArray();
+        var calm = Stream(i => 10 + Noise(i)).ToArray();
+        var alerts = new List<(string Series, int At)>();
+        for (var i = 0; i < Length; i++)
+        {
+            if (registry.Update("checkout.p99", spiky[i].At, spiky[i].Value).Alert)
+            {
+                alerts.Add(("checkout.p99", i));
+            }
+
+            if (registry.Update("catalog.rate", calm[i].At, calm[i].Value).Alert)
+            {
+                alerts.Add(("catalog.rate", i));
+            }
+        }
+
+        Assert.Equal(2, registry.Count);
+        var alert = Assert.Single(alerts);
+        Assert.Equal("checkout.p99", alert.Series);
+        Assert.InRange(alert.At, Anomaly, Anomaly + Latency);
+    }
+
+    private static double DailySine(int i) => 50 + (20 * Math.Sin(2 * Math.PI * i / 288)) + Noise(i);
+
+    // Deterministic noise of unit spread: the same stream on every run, so a failure reproduces.
+    private static double Noise(int i) => (Hash(i) + Hash(i + 7919) + Hash(i + 15_485_863) - 1.5) * 2;
+
+    private static double Hash(int i)
+    {
+        var x = (uint)i * 2_654_435_761u;
+        x ^= x >> 15;
+        x *= 2_246_822_519u;
+        x ^= x >> 13;
+        return x / (double)uint.MaxValue;
+    }
+
+    private static IEnumerable<(DateTimeOffset At, double Value)> Stream(Func<int, double> value) =>
+        Enumerable.Range(0, Length).Select(i => (Start.AddMinutes(5 * i), value(i)));
+
+    private static List<int> Alerts(IEnumerable<(DateTimeOffset At, double Value)> stream)
+    {
+        var detector = new AnomalyDetector();
+        return stream.Select((point, i) => (i, detector.Update(point.At, point.Value).Alert))
+            .Where(point => point.Alert && point.i >= Learning).Select(point => point.i).ToList();
+    }
+
+    private static Score[] Score(IEnumerable<(DateTimeOffset At, double Value)> stream)
+    {
+        var detector = new AnomalyDetector(DetectorOptions.Default with { Stages = DetectorStages.SpectralResidual | DetectorStages.Baseline | DetectorStages.Likelihood | DetectorStages.Suppression });
+        return stream.Select(point => detector.Update(point.At, point.Value)).ToArray();
+    }
+
+    private static void Feed(AnomalyDetector detector, int points)
+    {
+        for (var i = 0; i < points; i++)
+        {
+            detector.Update(Start.AddMinutes(5 * i), DailySine(i));
+        }
+    }
+}

@@ -167,11 +167,14 @@ public sealed class JourneyWindows
         public SliCounts Sum(long first, long last)
         {
             long requests = 0, errors = 0, slow = 0;
+            // Only the window's own slots: a 5-minute sum reads 30 slots, not the 3 days kept.
+            first = Math.Max(first, last - countSlots + 1);
             lock (_lock)
             {
-                for (var slot = 0; slot < countSlots; slot++)
+                for (var bucket = first; bucket <= last; bucket++)
                 {
-                    if (_countBucket[slot] >= first && _countBucket[slot] <= last)
+                    var slot = (int)(bucket % countSlots);
+                    if (_countBucket[slot] == bucket)
                     {
                         requests += _requests[slot];
                         errors += _errors[slot];

@@ -17,6 +17,12 @@ public static class AnomaliesExtensions
         services.AddHttpClient(IncidentNotifier.HttpClientName);
         services.AddSingleton<IncidentNotifier>();
         services.AddHostedService(sp => sp.GetRequiredService<IncidentNotifier>());
+        if (configuration.GetValue($"{AnomaliesOptions.SectionName}:{nameof(AnomaliesOptions.DetectionEnabled)}", new AnomaliesOptions().DetectionEnabled))
+        {
+            services.AddSingleton<IAnomalyScorer, DetectorAnomalyScorer>();
+            services.AddHostedService<SeriesSampler>();
+        }
+
         return services;
     }
 }

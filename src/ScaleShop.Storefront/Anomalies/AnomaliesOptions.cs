@@ -15,6 +15,20 @@ public sealed class AnomaliesOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Points a series' detector learns from before it may alert (the likelihood's learning period): at the
+    /// default 10 s interval, the default 300 is 50 minutes after an instance starts.
+    /// </summary>
+    [Range(10, 100_000)]
+    public int DetectorLearningPoints { get; set; } = ScaleShop.Anomalies.Detection.DetectorOptions.Default.Likelihood.LearningPoints;
+
+    /// <summary>
+    /// Requests a journey needs in an interval for its error ratio and p99 to be a point: a p99 of three requests
+    /// is noise, and a detector fed noise pages on it.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MinimumRequestsPerPoint { get; set; } = 5;
+
     /// <summary>Signals this close to an active incident's last one join it, as one fault seen through many series.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan GroupWindow { get; set; } = TimeSpan.FromMinutes(5);

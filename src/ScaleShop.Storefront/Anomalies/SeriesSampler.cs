@@ -102,7 +102,11 @@ public sealed class SeriesSampler : BackgroundService
             }
         }
 
-        foreach (var alert in SloEvaluator.Evaluate(_objectives, _journeys, now).Firing)
+        // An alert's windows mean what they say only once the instance has lived through its long window: before
+        // that, a young instance's few minutes (cold caches, JIT) stand for "the last hour" and page on a cold start.
+        var lived = now - _journeys.Start;
+        var longWindows = _objectives.Alerts.ToDictionary(a => a.Name, a => a.LongWindow.Length, StringComparer.Ordinal);
+        foreach (var alert in SloEvaluator.Evaluate(_objectives, _journeys, now).Firing.Where(a => lived >= longWindows[a.Alert]))
         {
             signals.Add(new AnomalySignal(SeriesNames.Journey(alert.Journey, $"slo_{alert.Sli}_{alert.Alert}"), SeriesNames.JourneyComponent(alert.Journey),
                 alert.Severity == "page" ? SignalKinds.SloPage : SignalKinds.SloTicket, now, alert.BurnRateLong, alert.BurnRateShort));
@@ -127,7 +131,7 @@ public sealed class SeriesSampler : BackgroundService
         {
             var bucket = _journeys.Series(journey, _journeys.BucketWidth * 2, now)[0];
             points.Add((SeriesNames.Journey(journey, "rate"), bucket.RequestsPerSecond));
-            if (bucket.Requests > 0)
+            if (bucket.Requests >= _options.Value.MinimumRequestsPerPoint)
             {
                 points.Add((SeriesNames.Journey(journey, "error_ratio"), bucket.ErrorRatio));
                 points.Add((SeriesNames.Journey(journey, "p99_ms"), bucket.P99Ms!.Value));
@@ -139,7 +143,7 @@ public sealed class SeriesSampler : BackgroundService
         {
             foreach (var (dependency, stats) in _dependencies)
             {
-                if (stats.Calls > 0)
+                if (stats.Calls >= _options.Value.MinimumRequestsPerPoint)
                 {
                     points.Add((SeriesNames.Dependency(dependency, "p99_ms"), stats.P99()));
                     points.Add((SeriesNames.Dependency(dependency, "failure_ratio"), (double)stats.Failures / stats.Calls));

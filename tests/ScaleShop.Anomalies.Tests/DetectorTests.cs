@@ -59,7 +59,8 @@ public sealed class DetectorTests
 
     [Theory]
     [InlineData(DetectorStages.Baseline | DetectorStages.Likelihood | DetectorStages.Suppression)]
-    [InlineData(DetectorStages.SpectralResidual | DetectorStages.Baseline | DetectorStages.Likelihood | DetectorStages.Suppression)]
+    [InlineData(DetectorStages.Baseline | DetectorStages.Context | DetectorStages.Likelihood | DetectorStages.Suppression)]
+    [InlineData(DetectorStages.SpectralResidual | DetectorStages.Baseline | DetectorStages.Context | DetectorStages.Likelihood | DetectorStages.Suppression)]
     public void Its_buffers_are_as_large_after_a_hundred_thousand_points_as_after_a_hundred(DetectorStages stages)
     {
         var detector = new AnomalyDetector(DetectorOptions.Default with { Stages = stages });
@@ -70,7 +71,54 @@ public sealed class DetectorTests
 
         Assert.Equal(initial, early);
         Assert.Equal(early, detector.BufferLength);
-        Assert.InRange(detector.BufferLength, 1, 200);
+        // The context table (2 × 512 ints) is the largest buffer; the rest is under 200.
+        Assert.InRange(detector.BufferLength, 1, 200 + (2 * DetectorOptions.Default.Context.Capacity));
+    }
+
+    [Fact]
+    public void The_context_table_never_holds_more_than_its_capacity_on_a_stream_of_new_patterns()
+    {
+        var detector = new AnomalyDetector(DetectorOptions.Default with { Stages = DetectorStages.Context });
+        var capacity = DetectorOptions.Default.Context.Capacity;
+        var initial = detector.BufferLength;
+
+        // Pure noise over a wide range: every order-3 context of 8 bins (4,096 of them) turns up, far beyond the cap.
+        for (var i = 0; i < 200_000; i++)
+        {
+            detector.Update(Start.AddMinutes(5 * i), 1000 * Hash(i));
+        }
+
+        Assert.Equal(capacity, detector.ContextCount);
+        Assert.Equal(initial, detector.BufferLength);
+    }
+
+    [Fact]
+    public void The_context_detector_scores_a_repeated_pattern_zero_and_a_new_one_high()
+    {
+        var detector = new AnomalyDetector(DetectorOptions.Default with { Stages = DetectorStages.Context });
+        double[] cycle = [0, 10, 20, 30, 20, 10];
+        var raw = new List<double>();
+        for (var i = 0; i < 600; i++)
+        {
+            raw.Add(detector.Update(Start.AddMinutes(5 * i), i == 500 ? 25 : cycle[i % cycle.Length]).Raw);
+        }
+
+        Assert.All(raw[100..500], score => Assert.Equal(0, score));
+        Assert.True(raw[500] >= 0.5, $"raw score at the new pattern: {raw[500]}");
+    }
+
+    [Fact]
+    public void The_context_detector_is_causal()
+    {
+        var options = DetectorOptions.Default with { Stages = DetectorStages.Context | DetectorStages.Likelihood | DetectorStages.Suppression };
+        var past = Stream(i => DailySine(i) + Noise(i)).Take(Anomaly).ToArray();
+        var calm = Score(past.Concat(Stream(i => DailySine(i) + Noise(i)).Skip(Anomaly)), options);
+        var wild = Score(past.Concat(Stream(i => 1e6 * Noise(i)).Skip(Anomaly)), options);
+        var alone = Score(past, options);
+
+        Assert.Equal(alone, calm[..Anomaly]);
+        Assert.Equal(alone, wild[..Anomaly]);
+        Assert.NotEqual(calm[Anomaly..], wild[Anomaly..]);
     }
 
     [Fact]
@@ -123,9 +171,9 @@ public sealed class DetectorTests
             .Where(point => point.Alert && point.i >= Learning).Select(point => point.i).ToList();
     }
 
-    private static Score[] Score(IEnumerable<(DateTimeOffset At, double Value)> stream)
+    private static Score[] Score(IEnumerable<(DateTimeOffset At, double Value)> stream, DetectorOptions? options = null)
     {
-        var detector = new AnomalyDetector(DetectorOptions.Default with { Stages = DetectorStages.SpectralResidual | DetectorStages.Baseline | DetectorStages.Likelihood | DetectorStages.Suppression });
+        var detector = new AnomalyDetector(options ?? DetectorOptions.Default with { Stages = DetectorStages.SpectralResidual | DetectorStages.Baseline | DetectorStages.Context | DetectorStages.Likelihood | DetectorStages.Suppression });
         return stream.Select(point => detector.Update(point.At, point.Value)).ToArray();
     }
 

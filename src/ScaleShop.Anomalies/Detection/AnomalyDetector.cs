@@ -19,6 +19,8 @@ public sealed class AnomalyDetector
     private readonly RobustBaseline? _baseline;
     private readonly AnomalyLikelihood? _spectralLikelihood;
     private readonly AnomalyLikelihood? _baselineLikelihood;
+    private readonly ContextDetector? _context;
+    private readonly AnomalyLikelihood? _contextLikelihood;
     private int _suppressedFor;
     private double _recentPeak;
 
@@ -37,15 +39,25 @@ public sealed class AnomalyDetector
             _baselineLikelihood = _options.Stages.HasFlag(DetectorStages.Likelihood) ? new AnomalyLikelihood(_options.Likelihood) : null;
         }
 
-        if (_spectral is null && _baseline is null)
+        if (_options.Stages.HasFlag(DetectorStages.Context))
         {
-            throw new ArgumentException("A detector needs Spectral Residual, the baseline or both.", nameof(options));
+            _context = new ContextDetector(_options.Context);
+            _contextLikelihood = _options.Stages.HasFlag(DetectorStages.Likelihood) && _options.Context.Calibrate ? new AnomalyLikelihood(_options.Likelihood) : null;
+        }
+
+        if (_spectral is null && _baseline is null && _context is null)
+        {
+            throw new ArgumentException("A detector needs at least one raw detector: Spectral Residual, the baseline or the context detector.", nameof(options));
         }
     }
 
     /// <summary>Doubles and ints this detector holds in buffers: fixed at construction, whatever the stream's length.</summary>
     public int BufferLength =>
-        (_spectral?.BufferLength ?? 0) + (_baseline?.BufferLength ?? 0) + (_spectralLikelihood?.BufferLength ?? 0) + (_baselineLikelihood?.BufferLength ?? 0);
+        (_spectral?.BufferLength ?? 0) + (_baseline?.BufferLength ?? 0) + (_spectralLikelihood?.BufferLength ?? 0) + (_baselineLikelihood?.BufferLength ?? 0) +
+        (_context?.BufferLength ?? 0) + (_contextLikelihood?.BufferLength ?? 0);
+
+    /// <summary>Contexts the context detector remembers now (0 without it); bounded by <see cref="ContextOptions.Capacity"/>.</summary>
+    public int ContextCount => _context?.Count ?? 0;
 
     public Score Update(DateTimeOffset at, double value)
     {
@@ -63,6 +75,11 @@ public sealed class AnomalyDetector
         if (_baseline is not null)
         {
             Combine(Squash(_baseline.Update(at, value), _options.BaselineScale), _baselineLikelihood, ref raw, ref likelihood);
+        }
+
+        if (_context is not null)
+        {
+            Combine(_context.Update(value), _contextLikelihood, ref raw, ref likelihood);
         }
 
         if (!_options.Stages.HasFlag(DetectorStages.Suppression))

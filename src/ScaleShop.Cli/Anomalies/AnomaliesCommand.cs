@@ -26,8 +26,8 @@ public static class AnomaliesCommand
         var nab = new Option<string>("--nab") { Description = "A folder in NAB's layout: data/, labels/combined_windows.json, config/profiles.json.", DefaultValueFactory = _ => DefaultNab };
         var stages = new Option<string>("--stages")
         {
-            Description = "Detector stages, comma-separated: sr, baseline, likelihood, suppression (for measuring what each adds).",
-            DefaultValueFactory = _ => "baseline,likelihood,suppression",
+            Description = "Detector stages, comma-separated: sr, baseline, context, likelihood, suppression (for measuring what each adds).",
+            DefaultValueFactory = _ => "baseline,context,likelihood,suppression",
         };
         var output = new Option<string?>("--out") { Description = "Also write the scores here in NAB's results layout (<category>/<file>.csv, column anomaly_score)." };
         var command = new Command("nab", "Score the anomaly detector on a NAB-layout folder.") { nab, stages, output };
@@ -106,6 +106,7 @@ public static class AnomaliesCommand
             "BASELINE" => DetectorStages.Baseline,
             "LIKELIHOOD" => DetectorStages.Likelihood,
             "SUPPRESSION" => DetectorStages.Suppression,
-            _ => throw new ArgumentException($"Unknown stage '{name}': sr, baseline, likelihood, suppression."),
+            "CONTEXT" => DetectorStages.Context,
+            _ => throw new ArgumentException($"Unknown stage '{name}': sr, baseline, context, likelihood, suppression."),
         });
 }

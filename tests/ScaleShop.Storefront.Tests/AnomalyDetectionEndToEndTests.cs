@@ -71,8 +71,7 @@ public sealed class AnomalyDetectionEndToEndTests : RealProcessTest
             }
 
             var elapsed = injected.Elapsed;
-            TestContext.Current.SendDiagnosticMessage($"payments latency injected → payments team notified in {elapsed.TotalSeconds:0.0} s");
-            Console.WriteLine($"anomaly end-to-end: payments latency injected -> payments team notified in {elapsed.TotalSeconds:0.0} s");
+            TestContext.Current.TestOutputHelper?.WriteLine($"anomaly end-to-end: payments latency injected -> payments team notified in {elapsed.TotalSeconds:0.0} s");
             Assert.True(delivery is not null, $"No incident reached the payments team in {Phase}; deliveries: {string.Join(", ", receiver.Deliveries.Select(d => d.Team))}");
             Assert.True(elapsed < DetectionBound, $"The payments team heard after {elapsed}, beyond the {DetectionBound} bound.");
             Assert.True(WebhookSignature.IsValid(delivery.Body, PaymentsSecret, delivery.Signature), "the delivery is signed with the payments team's secret");
@@ -81,7 +80,7 @@ public sealed class AnomalyDetectionEndToEndTests : RealProcessTest
             Assert.Contains(incident.Signals, s => s.Series.StartsWith("dependency.payments.", StringComparison.Ordinal));
 
             // The kill switch: no more faults while the incident is active; lifting this one is allowed.
-            Assert.Equal(HttpStatusCode.Conflict, (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/recommendations", new { faultRate = 1.0 }, ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.Conflict, (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/db.catalog", new { faultRate = 1.0 }, ct)).StatusCode);
             (await admin.DeleteAsync("/api/v1/admin/chaos/dependencies", ct)).EnsureSuccessStatusCode();
         }
         finally

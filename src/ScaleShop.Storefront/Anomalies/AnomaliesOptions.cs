@@ -29,6 +29,9 @@ public sealed class AnomaliesOptions
     [Range(1, 100_000)]
     public int MinimumRequestsPerPoint { get; set; } = 5;
 
+    /// <summary>How large a change must be to become a signal, per kind of series.</summary>
+    public SignificanceOptions Significance { get; set; } = new();
+
     /// <summary>Signals this close to an active incident's last one join it, as one fault seen through many series.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan GroupWindow { get; set; } = TimeSpan.FromMinutes(5);

@@ -41,5 +41,19 @@ public sealed record DetectorOptions
 
     public int SuppressPoints { get; init; } = 150;
 
-    internal double PeakDecay => Math.Pow(0.5, 1.0 / SuppressPoints);
+    /// <summary>Half-life, in points, of the recent peak a score must rise above to be passed on (0: SuppressPoints).</summary>
+    public int PeakHalfLife { get; init; }
+
+    /// <summary>
+    /// Slots of the day (0 = off) each remembering the highest likelihood seen at that time of day; a score that does
+    /// not exceed DailyMargin times the peak of its slot or a neighbouring one is a recurring event (a nightly batch, a
+    /// daily backup), not a new anomaly. Each visit to a slot multiplies its peak by DailyDecay.
+    /// </summary>
+    public int DailySlots { get; init; } = 48;
+
+    public double DailyDecay { get; init; } = 0.999;
+
+    public double DailyMargin { get; init; } = 0.9;
+
+    internal double PeakDecay => Math.Pow(0.5, 1.0 / (PeakHalfLife > 0 ? PeakHalfLife : SuppressPoints));
 }

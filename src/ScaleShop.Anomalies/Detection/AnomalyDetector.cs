@@ -21,7 +21,9 @@ public sealed class AnomalyDetector
     private readonly AnomalyLikelihood? _baselineLikelihood;
     private readonly ContextDetector? _context;
     private readonly AnomalyLikelihood? _contextLikelihood;
+    private readonly double[] _daily;
     private int _suppressedFor;
+
     private double _recentPeak;
 
     public AnomalyDetector(DetectorOptions? options = null)
@@ -45,6 +47,8 @@ public sealed class AnomalyDetector
             _contextLikelihood = _options.Stages.HasFlag(DetectorStages.Likelihood) && _options.Context.Calibrate ? new AnomalyLikelihood(_options.Likelihood) : null;
         }
 
+        _daily = new double[_options.Stages.HasFlag(DetectorStages.Suppression) ? _options.DailySlots : 0];
+
         if (_spectral is null && _baseline is null && _context is null)
         {
             throw new ArgumentException("A detector needs at least one raw detector: Spectral Residual, the baseline or the context detector.", nameof(options));
@@ -54,7 +58,7 @@ public sealed class AnomalyDetector
     /// <summary>Doubles and ints this detector holds in buffers: fixed at construction, whatever the stream's length.</summary>
     public int BufferLength =>
         (_spectral?.BufferLength ?? 0) + (_baseline?.BufferLength ?? 0) + (_spectralLikelihood?.BufferLength ?? 0) + (_baselineLikelihood?.BufferLength ?? 0) +
-        (_context?.BufferLength ?? 0) + (_contextLikelihood?.BufferLength ?? 0);
+        (_context?.BufferLength ?? 0) + (_contextLikelihood?.BufferLength ?? 0) + _daily.Length;
 
     /// <summary>Contexts the context detector remembers now (0 without it); bounded by <see cref="ContextOptions.Capacity"/>.</summary>
     public int ContextCount => _context?.Count ?? 0;
@@ -82,6 +86,18 @@ public sealed class AnomalyDetector
             Combine(_context.Update(value), _contextLikelihood, ref raw, ref likelihood);
         }
 
+        // A score no higher than the same time of day has recently produced is a recurring event (one slot either side
+        // absorbs a little jitter); the slot remembers the score either way, so its peak follows the daily pattern.
+        var recurring = false;
+        if (_daily.Length > 0)
+        {
+            var slot = (int)(at.TimeOfDay.Ticks * _daily.Length / TimeSpan.TicksPerDay);
+            var before = _daily[(slot + _daily.Length - 1) % _daily.Length];
+            var after = _daily[(slot + 1) % _daily.Length];
+            recurring = likelihood <= _options.DailyMargin * Math.Max(_daily[slot], Math.Max(before, after));
+            _daily[slot] = Math.Max(_daily[slot] * _options.DailyDecay, likelihood);
+        }
+
         if (!_options.Stages.HasFlag(DetectorStages.Suppression))
         {
             return new Score(raw, likelihood, likelihood, likelihood >= _options.AlertThreshold);
@@ -90,7 +106,7 @@ public sealed class AnomalyDetector
         // A score repeats an alert unless it rises above the recent peak (decaying with a half-life of SuppressPoints),
         // and nothing alerts for SuppressPoints after an alert: one incident, one alert, whatever threshold is applied.
         var peak = _recentPeak * _options.PeakDecay;
-        var suppressed = _suppressedFor > 0 || likelihood <= peak;
+        var suppressed = _suppressedFor > 0 || likelihood <= peak || recurring;
         _recentPeak = Math.Max(peak, likelihood);
         if (_suppressedFor > 0)
         {

@@ -25,6 +25,8 @@ public sealed class AnomalyDetector
     private int _suppressedFor;
 
     private double _recentPeak;
+    private double _previousLikelihood;
+    private double _quantile;
 
     public AnomalyDetector(DetectorOptions? options = null)
     {
@@ -70,20 +72,45 @@ public sealed class AnomalyDetector
             return default;
         }
 
-        double raw = 0, likelihood = 0;
+        double raw = 0, likelihood = 0, noisyOr = 1, logProduct = 0;
+        var calibrated = 0;
         if (_spectral is not null)
         {
-            Combine(Squash(_spectral.Update(value), _options.SpectralScale), _spectralLikelihood, ref raw, ref likelihood);
+            Combine(Squash(_spectral.Update(value), _options.SpectralScale), _spectralLikelihood, ref raw, ref likelihood, ref noisyOr, ref logProduct, ref calibrated);
         }
 
         if (_baseline is not null)
         {
-            Combine(Squash(_baseline.Update(at, value), _options.BaselineScale), _baselineLikelihood, ref raw, ref likelihood);
+            Combine(Squash(_baseline.Update(at, value), _options.BaselineScale), _baselineLikelihood, ref raw, ref likelihood, ref noisyOr, ref logProduct, ref calibrated);
         }
 
         if (_context is not null)
         {
-            Combine(_context.Update(value), _contextLikelihood, ref raw, ref likelihood);
+            Combine(_context.Update(value), _contextLikelihood, ref raw, ref likelihood, ref noisyOr, ref logProduct, ref calibrated);
+        }
+
+        likelihood = _options.Combination switch
+        {
+            LikelihoodCombination.NoisyOr => 1 - noisyOr,
+            LikelihoodCombination.Product => Math.Exp(logProduct / calibrated),
+            _ => likelihood,
+        };
+
+        // Confirmation: a level counts only once the likelihood has held it for ConfirmPoints points in a row.
+        if (_options.Confirm)
+        {
+            var confirmed = Math.Min(likelihood, _previousLikelihood);
+            _previousLikelihood = likelihood;
+            likelihood = confirmed;
+        }
+
+        // The adaptive bar: the series' own running quantile of likelihoods, updated after the point is judged.
+        var belowBar = false;
+        if (_options.AdaptiveQuantile > 0)
+        {
+            belowBar = likelihood <= _options.AdaptiveMargin * _quantile;
+            _quantile += _options.AdaptiveStep * ((likelihood > _quantile ? 1 : 0) - (1 - _options.AdaptiveQuantile));
+            _quantile = Math.Clamp(_quantile, 0, 1);
         }
 
         // A score no higher than the same time of day has recently produced is a recurring event (one slot either side
@@ -106,7 +133,7 @@ public sealed class AnomalyDetector
         // A score repeats an alert unless it rises above the recent peak (decaying with a half-life of SuppressPoints),
         // and nothing alerts for SuppressPoints after an alert: one incident, one alert, whatever threshold is applied.
         var peak = _recentPeak * _options.PeakDecay;
-        var suppressed = _suppressedFor > 0 || likelihood <= peak || recurring;
+        var suppressed = _suppressedFor > 0 || likelihood <= peak || recurring || belowBar;
         _recentPeak = Math.Max(peak, likelihood);
         if (_suppressedFor > 0)
         {
@@ -123,10 +150,15 @@ public sealed class AnomalyDetector
     }
 
     // Each detector is calibrated on its own (their raw scales differ); the combination is the stronger evidence.
-    private static void Combine(double raw, AnomalyLikelihood? calibration, ref double strongestRaw, ref double strongestLikelihood)
+    private static void Combine(double raw, AnomalyLikelihood? calibration, ref double strongestRaw, ref double strongestLikelihood,
+        ref double noisyOr, ref double logProduct, ref int calibrated)
     {
         strongestRaw = Math.Max(strongestRaw, raw);
-        strongestLikelihood = Math.Max(strongestLikelihood, calibration?.Update(raw) ?? raw);
+        var likelihood = calibration?.Update(raw) ?? raw;
+        strongestLikelihood = Math.Max(strongestLikelihood, likelihood);
+        noisyOr *= 1 - likelihood;
+        logProduct += Math.Log(Math.Max(likelihood, 1e-12));
+        calibrated++;
     }
 
     // Maps [0, ∞) onto [0, 1) without saturating: a raw score of one scale reads 0.5, and order is kept for any finite raw score.

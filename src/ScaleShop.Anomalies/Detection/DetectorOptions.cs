@@ -1,5 +1,13 @@
 namespace ScaleShop.Anomalies.Detection;
 
+/// <summary>Max: the strongest likelihood. NoisyOr: 1 − Π(1 − l). Product: the geometric mean (both must agree).</summary>
+public enum LikelihoodCombination
+{
+    Max,
+    NoisyOr,
+    Product,
+}
+
 /// <summary>The stages a detector runs; NAB figures for each combination are in docs/anomaly-detection.md.</summary>
 [Flags]
 public enum DetectorStages
@@ -55,6 +63,26 @@ public sealed record DetectorOptions
     public double DailyDecay { get; init; } = 0.999;
 
     public double DailyMargin { get; init; } = 0.9;
+
+    /// <summary>
+    /// Two points in a row must reach a level before it is passed on: a point's score is the lower of its likelihood
+    /// and the previous point's, so a threshold is crossed only when it held for two points. Causal: one point of
+    /// delay, one double of state.
+    /// </summary>
+    public bool Confirm { get; init; }
+
+    /// <summary>How the calibrated detectors' likelihoods become one score.</summary>
+    public LikelihoodCombination Combination { get; init; } = LikelihoodCombination.NoisyOr;
+
+    /// <summary>
+    /// Per-series adaptive bar (0 = off): a running estimate of this quantile of the series' own likelihoods (a
+    /// stochastic quantile tracker, one double); a likelihood not above AdaptiveMargin times it is held back.
+    /// </summary>
+    public double AdaptiveQuantile { get; init; }
+
+    public double AdaptiveMargin { get; init; } = 1.0;
+
+    public double AdaptiveStep { get; init; } = 0.01;
 
     internal double PeakDecay => Math.Pow(0.5, 1.0 / (PeakHalfLife > 0 ? PeakHalfLife : SuppressPoints));
 }

@@ -99,7 +99,7 @@ public sealed class AnomalyDetector
         // Confirmation: a level counts only once the likelihood has held it for ConfirmPoints points in a row.
         if (_options.Confirm)
         {
-            var confirmed = Math.Min(likelihood, _previousLikelihood);
+            var confirmed = likelihood >= _options.ConfirmBypass ? likelihood : Math.Min(likelihood, _previousLikelihood);
             _previousLikelihood = likelihood;
             likelihood = confirmed;
         }

@@ -67,4 +67,4 @@ internal sealed class AnomalyLikelihood(LikelihoodOptions options)
 }
 
 /// <summary>ShortWindow: raw scores averaged for the recent mean (Numenta: 10). LongWindow: horizon of the distributions. LearningPoints: points before any score. PointTail: also test the newest raw score alone.</summary>
-public sealed record LikelihoodOptions(int ShortWindow = 10, int LongWindow = 2000, int LearningPoints = 200, bool PointTail = true);
+public sealed record LikelihoodOptions(int ShortWindow = 10, int LongWindow = 4000, int LearningPoints = 200, bool PointTail = true);

@@ -71,6 +71,9 @@ public sealed record DetectorOptions
     /// </summary>
     public bool Confirm { get; init; }
 
+    /// <summary>With Confirm: a likelihood at least this high passes at once (strong evidence needs no second point).</summary>
+    public double ConfirmBypass { get; init; } = 1.01;
+
     /// <summary>How the calibrated detectors' likelihoods become one score.</summary>
     public LikelihoodCombination Combination { get; init; } = LikelihoodCombination.NoisyOr;
 
@@ -78,7 +81,7 @@ public sealed record DetectorOptions
     /// Per-series adaptive bar (0 = off): a running estimate of this quantile of the series' own likelihoods (a
     /// stochastic quantile tracker, one double); a likelihood not above AdaptiveMargin times it is held back.
     /// </summary>
-    public double AdaptiveQuantile { get; init; }
+    public double AdaptiveQuantile { get; init; } = 0.99;
 
     public double AdaptiveMargin { get; init; } = 1.0;
 

@@ -67,7 +67,7 @@ internal sealed class RobustBaseline
 /// </summary>
 public sealed record BaselineOptions(
     int Phases = 0,
-    double Alpha = 0.0075,
+    double Alpha = 0.004,
     double PhaseAlpha = 0.1,
     double Clip = 3.0,
     int Warmup = 20,

@@ -108,18 +108,8 @@ public sealed class DetectorTests
     }
 
     [Fact]
-    public void The_context_detector_is_causal()
-    {
-        var options = DetectorOptions.Default with { Stages = DetectorStages.Context | DetectorStages.Likelihood | DetectorStages.Suppression };
-        var past = Stream(i => DailySine(i) + Noise(i)).Take(Anomaly).ToArray();
-        var calm = Score(past.Concat(Stream(i => DailySine(i) + Noise(i)).Skip(Anomaly)), options);
-        var wild = Score(past.Concat(Stream(i => 1e6 * Noise(i)).Skip(Anomaly)), options);
-        var alone = Score(past, options);
-
-        Assert.Equal(alone, calm[..Anomaly]);
-        Assert.Equal(alone, wild[..Anomaly]);
-        Assert.NotEqual(calm[Anomaly..], wild[Anomaly..]);
-    }
+    public void The_context_detector_is_causal() =>
+        AssertCausal(DetectorOptions.Default with { Stages = DetectorStages.Context | DetectorStages.Likelihood | DetectorStages.Suppression });
 
     [Fact]
     public void A_spike_at_the_same_time_every_day_no_stronger_than_the_first_alerts_only_the_first_day()
@@ -191,6 +181,67 @@ public sealed class DetectorTests
         x *= 2_246_822_519u;
         x ^= x >> 13;
         return x / (double)uint.MaxValue;
+    }
+
+    [Fact]
+    public void Two_point_confirmation_and_the_adaptive_bar_are_causal() =>
+        AssertCausal(DetectorOptions.Default with { Confirm = true, ConfirmBypass = 0.7, AdaptiveQuantile = 0.99 });
+
+    [Fact]
+    public void Confirmation_lets_a_level_through_only_when_two_points_in_a_row_reach_it()
+    {
+        var stream = Stream(i => (i == Anomaly ? 20 : 10) + Noise(i)).ToArray();
+        var plain = Score(stream, DetectorOptions.Default with { AdaptiveQuantile = 0 });
+        var confirmed = Score(stream, DetectorOptions.Default with { AdaptiveQuantile = 0, Confirm = true });
+
+        // A one-point spike: the point itself is strong, the confirmed score is the weaker of it and its predecessor.
+        Assert.True(plain[Anomaly].Likelihood >= 0.5, $"unconfirmed likelihood at the spike: {plain[Anomaly].Likelihood}");
+        Assert.Equal(Math.Min(plain[Anomaly - 1].Likelihood, plain[Anomaly].Likelihood), confirmed[Anomaly].Likelihood, 12);
+        Assert.False(confirmed[Anomaly].Alert);
+
+        // Every confirmed likelihood is the lower of two consecutive unconfirmed ones (the stages before it are shared).
+        for (var i = 1; i < stream.Length; i++)
+        {
+            Assert.Equal(Math.Min(plain[i - 1].Likelihood, plain[i].Likelihood), confirmed[i].Likelihood, 12);
+        }
+    }
+
+    [Fact]
+    public void The_noisy_or_is_never_below_the_stronger_likelihood()
+    {
+        var stream = Stream(i => DailySine(i) + Noise(i) + (i == Anomaly ? 60 : 0)).ToArray();
+        var noisyOr = Score(stream, DetectorOptions.Default with { AdaptiveQuantile = 0 });
+        var max = Score(stream, DetectorOptions.Default with { AdaptiveQuantile = 0, Combination = LikelihoodCombination.Max });
+
+        for (var i = 0; i < stream.Length; i++)
+        {
+            Assert.InRange(noisyOr[i].Likelihood, max[i].Likelihood, 1.0);
+        }
+    }
+
+    [Theory]
+    [InlineData(false, 0.0)]
+    [InlineData(true, 0.99)]
+    public void Confirmation_and_the_adaptive_bar_add_no_buffers(bool confirm, double quantile)
+    {
+        var plain = new AnomalyDetector(DetectorOptions.Default with { AdaptiveQuantile = 0 }).BufferLength;
+        var detector = new AnomalyDetector(DetectorOptions.Default with { Confirm = confirm, AdaptiveQuantile = quantile });
+        Assert.Equal(plain, detector.BufferLength);
+        Feed(detector, 20_000);
+        Assert.Equal(plain, detector.BufferLength);
+    }
+
+    // Past scores must not depend on the future: the same past followed by a calm and by a wild future scores the same.
+    private static void AssertCausal(DetectorOptions options)
+    {
+        var past = Stream(i => DailySine(i) + Noise(i)).Take(Anomaly).ToArray();
+        var calm = Score(past.Concat(Stream(i => DailySine(i) + Noise(i)).Skip(Anomaly)), options);
+        var wild = Score(past.Concat(Stream(i => 1e6 * Noise(i)).Skip(Anomaly)), options);
+        var alone = Score(past, options);
+
+        Assert.Equal(alone, calm[..Anomaly]);
+        Assert.Equal(alone, wild[..Anomaly]);
+        Assert.NotEqual(calm[Anomaly..], wild[Anomaly..]);
     }
 
     private static IEnumerable<(DateTimeOffset At, double Value)> Stream(Func<int, double> value) =>

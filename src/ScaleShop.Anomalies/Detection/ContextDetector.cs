@@ -18,7 +18,6 @@ internal sealed class ContextDetector
     private readonly ContextOptions _options;
     private readonly uint[] _keys;
     private readonly uint[] _used;
-    private readonly byte[] _hits;
     private readonly int _sets;
     private readonly int _bits;
     private uint _history;
@@ -39,11 +38,10 @@ internal sealed class ContextDetector
         _bits = options.Bits;
         _keys = new uint[options.Capacity];
         _used = new uint[options.Capacity];
-        _hits = new byte[options.Graded > 0 ? options.Capacity : 0];
         _sets = options.Capacity / Ways;
     }
 
-    public int BufferLength => _keys.Length + _used.Length + _hits.Length;
+    public int BufferLength => _keys.Length + _used.Length;
 
     /// <summary>Contexts held now (never more than <see cref="ContextOptions.Capacity"/>).</summary>
     public int Count => _keys.Count(key => key != 0);
@@ -64,7 +62,10 @@ internal sealed class ContextDetector
             var key = ((uint)k << 28) | sequence;
             var weight = _options.OrderWeighting ? k : 1.0;
             total += weight;
-            unseen += weight * Surprise(Remember(key));
+            if (!Remember(key))
+            {
+                unseen += weight;
+            }
         }
 
         _history = (_history << _bits) | (uint)bin;
@@ -93,14 +94,8 @@ internal sealed class ContextDetector
         return Math.Clamp((int)(position * bins), 0, bins - 1);
     }
 
-    // Plain: 1 for a context never seen, 0 otherwise. Graded: 1 − hits/Graded, so a context seen once is only partly
-    // predicted and one seen Graded times or more fully.
-    private double Surprise(int hits) =>
-        _options.Graded > 0 ? Math.Max(0, 1 - ((double)hits / _options.Graded)) : hits > 0 ? 0 : 1;
-
-    // How often the key was seen before (0: it was not in the table, saturating at 255); either way it is now there,
-    // as the most recently used entry of its set.
-    private int Remember(uint key)
+    // True when the key was in the table; either way it is now, as the most recently used entry of its set.
+    private bool Remember(uint key)
     {
         var set = (int)(Mix(key) % (uint)_sets) * Ways;
         var victim = set;
@@ -109,14 +104,7 @@ internal sealed class ContextDetector
             if (_keys[i] == key)
             {
                 _used[i] = _clock;
-                if (_hits.Length == 0)
-                {
-                    return 1;
-                }
-
-                var hits = _hits[i];
-                _hits[i] = (byte)Math.Min(hits + 1, byte.MaxValue);
-                return hits + 1;
+                return true;
             }
 
             if (_keys[i] == 0 || _used[i] < _used[victim])
@@ -131,12 +119,7 @@ internal sealed class ContextDetector
 
         _keys[victim] = key;
         _used[victim] = _clock;
-        if (_hits.Length > 0)
-        {
-            _hits[victim] = 0;
-        }
-
-        return 0;
+        return false;
     }
 
     private static uint Mix(uint key)
@@ -153,8 +136,7 @@ internal sealed class ContextDetector
 /// <summary>
 /// Bits: a value is one of 2^Bits bins. MaxOrder: the longest context, in points. Capacity: contexts remembered per
 /// series (least recently used forgotten first). RangePadding: share of the learned range added on each side.
-/// Warmup: points before any score. OrderWeighting: a longer context's surprise counts more. Graded (0 = off): hits
-/// after which a context is fully predicted; below that its surprise is 1 − hits/Graded (one byte per entry).
+/// Warmup: points before any score. OrderWeighting: a longer context's surprise counts more.
 /// </summary>
 public sealed record ContextOptions(int Bits = 3, int MaxOrder = 3, int Capacity = 512, double RangePadding = 0.3, int Warmup = 20, bool OrderWeighting = false,
-    int RestPoints = 0, double RestThreshold = 0.75, bool Calibrate = true, int Graded = 0);
+    int RestPoints = 0, double RestThreshold = 0.75, bool Calibrate = true);

@@ -111,7 +111,8 @@ public sealed class OpenModelTests : IAsyncLifetime
         var folder = Path.Combine(Path.GetTempPath(), "scaleshop-load-" + Guid.NewGuid().ToString("N"));
         try
         {
-            LoadReport.Write(folder, run, new Objectives(new Dictionary<JourneyKind, JourneyObjective> { [JourneyKind.Endpoint] = new(1_000, 0) }).Judge(run));
+            // The report's wiring is under test, not the machine's speed: an objective no shared, busy CI machine misses.
+            LoadReport.Write(folder, run, new Objectives(new Dictionary<JourneyKind, JourneyObjective> { [JourneyKind.Endpoint] = new(30_000, 0) }).Judge(run));
             Assert.Contains("Objectives: **met**", File.ReadAllText(Path.Combine(folder, "report.md")), StringComparison.Ordinal);
             Assert.Contains("\"requests\":", File.ReadAllText(Path.Combine(folder, "summary.json")), StringComparison.Ordinal);
             Assert.True(File.ReadAllLines(Path.Combine(folder, "timeseries.csv")).Length > 3);

@@ -17,6 +17,25 @@ public sealed class PaymentProviderTests(PaymentProviderApp provider) : IClassFi
     }
 
     [Fact]
+    public async Task A_provider_injected_down_is_not_ready_but_alive_and_its_fault_can_be_lifted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var client = provider.CreateClient();
+        try
+        {
+            (await client.PutAsJsonAsync("/admin/faults", new { down = true }, ct)).EnsureSuccessStatusCode();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready", ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live", ct)).StatusCode);
+        }
+        finally
+        {
+            (await client.PutAsJsonAsync("/admin/faults", new { }, ct)).EnsureSuccessStatusCode();
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready", ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task The_same_authorization_repeated_with_its_key_is_one_payment_and_the_key_cannot_be_reused_for_another()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -30,13 +30,23 @@ public static class FaultInjection
 {
     public static IServiceCollection AddFaults(this IServiceCollection services) => services.AddSingleton<FaultSettings>();
 
-    /// <summary>Applies the current faults to every <c>/v1</c> request; <paramref name="service"/> names the service in the problem details.</summary>
+    /// <summary>
+    /// Applies the current faults to every <c>/v1</c> request; <paramref name="service"/> names the service in the
+    /// problem details. A service injected "down" is not ready either (its <c>/health/ready</c> answers 503, as a
+    /// real outage's would), while liveness and the faults API keep answering so the fault can be lifted.
+    /// </summary>
     public static WebApplication UseFaults(this WebApplication app, string service)
     {
         app.Use(async (context, next) =>
         {
             if (!context.Request.Path.StartsWithSegments("/v1"))
             {
+                if (context.Request.Path.StartsWithSegments("/health/ready") && context.RequestServices.GetRequiredService<FaultSettings>().Current.Down)
+                {
+                    await Unavailable(context, $"{service} is down (injected).");
+                    return;
+                }
+
                 await next(context);
                 return;
             }

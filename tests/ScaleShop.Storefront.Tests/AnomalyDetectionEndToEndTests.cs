@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using ScaleShop.Anomalies;
 using ScaleShop.Storefront.Anomalies;
 using ScaleShop.Testing;
 

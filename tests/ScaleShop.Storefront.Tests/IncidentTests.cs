@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using ScaleShop.Anomalies;
 using ScaleShop.Storefront.Anomalies;
 
 namespace ScaleShop.Storefront.Tests;

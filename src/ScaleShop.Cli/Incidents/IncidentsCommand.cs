@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using ScaleShop.Anomalies;
 using Spectre.Console;
 
 namespace ScaleShop.Cli.Incidents;
@@ -14,8 +13,6 @@ namespace ScaleShop.Cli.Incidents;
 /// </summary>
 public static class IncidentsCommand
 {
-    private const string SignatureHeader = "X-ScaleShop-Signature";
-    private const string SignaturePrefix = "sha256=";
     private const string HooksPath = "/hooks/";
 
     public static Command Create()
@@ -56,8 +53,8 @@ public static class IncidentsCommand
         await context.Request.InputStream.CopyToAsync(body, cancellationToken);
         var team = context.Request.Url!.AbsolutePath[HooksPath.Length..].Trim('/');
         var secretFile = Path.Combine(dataDirectory, "keys", $"webhook-{team}.secret");
-        var valid = File.Exists(secretFile) && IsSigned(body.ToArray(), Convert.FromBase64String((await File.ReadAllTextAsync(secretFile, cancellationToken)).Trim()),
-            context.Request.Headers[SignatureHeader]);
+        var secret = File.Exists(secretFile) ? Convert.FromBase64String((await File.ReadAllTextAsync(secretFile, cancellationToken)).Trim()) : null;
+        var valid = secret is not null && WebhookSignature.IsValid(body.ToArray(), secret, context.Request.Headers[WebhookSignature.Header]);
         context.Response.StatusCode = valid ? (int)HttpStatusCode.OK : (int)HttpStatusCode.Unauthorized;
         context.Response.Close();
         if (!valid)
@@ -71,8 +68,4 @@ public static class IncidentsCommand
             $"{DateTimeOffset.Now:HH:mm:ss} {team}: incident #{incident.GetProperty("id")} {incident.GetProperty("severity").GetString()} " +
             $"{incident.GetProperty("status").GetString()} — {incident.GetProperty("title").GetString()} (runbook {incident.GetProperty("runbook").GetString()})"));
     }
-
-    private static bool IsSigned(byte[] body, byte[] secret, string? signature) =>
-        signature is not null && CryptographicOperations.FixedTimeEquals(
-            Encoding.ASCII.GetBytes(SignaturePrefix + Convert.ToHexStringLower(HMACSHA256.HashData(secret, body))), Encoding.ASCII.GetBytes(signature));
 }

@@ -210,14 +210,21 @@ public sealed class IncidentStore(IDatabaseRouter databases, Ownership ownership
         ? $"{cause.Component}: {cause.Series} is anomalous ({cause.Value:0.###})"
         : $"{cause.Component}: error budget burning ({cause.Series})";
 
-    private static async Task<Dictionary<long, List<AnomalySignal>>> SignalsAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<long> ids, CancellationToken cancellationToken)
+    /// <summary>The signals of several incidents in one query.</summary>
+    private async Task<Dictionary<long, List<AnomalySignal>>> SignalsAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<long> ids, CancellationToken cancellationToken)
     {
         var result = ids.ToDictionary(id => id, _ => new List<AnomalySignal>());
-        foreach (var id in ids)
+        if (ids.Count == 0)
         {
-            var rows = await connection.QueryAsync<SignalRow>(new CommandDefinition(
-                $"SELECT {SignalColumns} FROM incident_signals WHERE incident_id = @id ORDER BY at, series", new { id }, transaction, cancellationToken: cancellationToken));
-            result[id].AddRange(rows.Select(r => new AnomalySignal(r.Series, r.Component, r.Kind, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Value, r.Score)));
+            return result;
+        }
+
+        var rows = await connection.QueryAsync<SignalRow>(new CommandDefinition(
+            $"SELECT {SignalColumns} FROM incident_signals WHERE incident_id {databases.Dialect.InList("@ids")} ORDER BY incident_id, at, series",
+            new { ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken));
+        foreach (var r in rows)
+        {
+            result[r.IncidentId].Add(new AnomalySignal(r.Series, r.Component, r.Kind, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Value, r.Score));
         }
 
         return result;

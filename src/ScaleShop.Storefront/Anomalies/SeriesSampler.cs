@@ -22,6 +22,7 @@ public sealed class SeriesSampler : BackgroundService
 {
     private const string PollyMeter = "Polly";
     private const string PollyPipelineDuration = "resilience.polly.pipeline.duration";
+    private const string PublishLag = "scaleshop.outbox.publish_lag";
     private const int LatencyReservoir = 1024;
 
     private readonly MeterListener _listener = new();
@@ -36,28 +37,27 @@ public sealed class SeriesSampler : BackgroundService
     private readonly IOptions<AnomaliesOptions> _options;
     private readonly ILogger<SeriesSampler> _logger;
     private readonly ChaosSwitchboard _knownDependencies;
-    private long _cacheHits;
-    private long _cacheLookups;
+    private readonly InstrumentReadings _readings;
+    private CacheReading _lastCache = new(0, 0, 0);
     private double _publishLagSum;
     private long _publishLagCount;
-    private double? _replicaLagBytes;
 
     public SeriesSampler(IAnomalyScorer scorer, IncidentStore incidents, JourneyWindows journeys, SloObjectives objectives, ChaosSwitchboard knownDependencies,
-        IMeterFactory meters, TimeProvider time, IOptions<AnomaliesOptions> options, ILogger<SeriesSampler> logger)
+        InstrumentReadings readings, IMeterFactory meters, TimeProvider time, IOptions<AnomaliesOptions> options, ILogger<SeriesSampler> logger)
     {
-        (_scorer, _incidents, _journeys, _objectives, _knownDependencies, _time, _options, _logger) = (scorer, incidents, journeys, objectives, knownDependencies, time, options, logger);
+        (_scorer, _incidents, _journeys, _objectives, _knownDependencies, _readings, _time, _options, _logger) =
+            (scorer, incidents, journeys, objectives, knownDependencies, readings, time, options, logger);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            // Polly's meter is the process's own; ScaleShop's are this container's (IMeterFactory scope).
-            var ours = ReferenceEquals(instrument.Meter.Scope, meters);
+            // Polly's meter is the process's own; ScaleShop's are this container's (IMeterFactory scope). Cache
+            // lookups and replica lag are read through InstrumentReadings, which the dashboard shares.
             if ((instrument.Meter.Name == PollyMeter && instrument.Name == PollyPipelineDuration)
-                || (ours && instrument.Name is "scaleshop.cache.lookups" or "scaleshop.outbox.publish_lag" or "scaleshop.db.replica.lag"))
+                || (ReferenceEquals(instrument.Meter.Scope, meters) && instrument.Name == PublishLag))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
         _listener.SetMeasurementEventCallback<double>(OnDouble);
-        _listener.SetMeasurementEventCallback<long>(OnLong);
     }
 
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -138,7 +138,20 @@ public sealed class SeriesSampler : BackgroundService
             }
         }
 
-        _listener.RecordObservableInstruments();
+        // The cache's hit ratio over this interval (the readings count since start), and the worst replica's lag.
+        var cache = _readings.Cache();
+        var lookups = cache.Lookups - _lastCache.Lookups;
+        if (lookups > 0)
+        {
+            points.Add((SeriesNames.Dependency("cache", "hit_ratio"), (double)(cache.Hits + cache.StaleHits - _lastCache.Hits - _lastCache.StaleHits) / lookups));
+        }
+
+        _lastCache = cache;
+        if (_readings.Replicas().Values.SelectMany(r => r).Where(r => r.LagBytes is not null).Select(r => r.LagBytes!.Value).DefaultIfEmpty(-1).Max() is var lag and >= 0)
+        {
+            points.Add((SeriesNames.Dependency("db.replica", "lag_bytes"), lag));
+        }
+
         lock (_lock)
         {
             foreach (var (dependency, stats) in _dependencies)
@@ -152,22 +165,12 @@ public sealed class SeriesSampler : BackgroundService
                 stats.Reset();
             }
 
-            if (_cacheLookups > 0)
-            {
-                points.Add((SeriesNames.Dependency("cache", "hit_ratio"), (double)_cacheHits / _cacheLookups));
-            }
-
             if (_publishLagCount > 0)
             {
                 points.Add((SeriesNames.Dependency("bus", "publish_lag_ms"), _publishLagSum / _publishLagCount));
             }
 
-            if (_replicaLagBytes is { } lag)
-            {
-                points.Add((SeriesNames.Dependency("db.replica", "lag_bytes"), lag));
-            }
-
-            (_cacheHits, _cacheLookups, _publishLagSum, _publishLagCount, _replicaLagBytes) = (0, 0, 0, 0, null);
+            (_publishLagSum, _publishLagCount) = (0, 0);
         }
 
         return points;
@@ -203,15 +206,8 @@ public sealed class SeriesSampler : BackgroundService
 
         lock (_lock)
         {
-            if (instrument.Name == "scaleshop.outbox.publish_lag")
-            {
-                _publishLagSum += value;
-                _publishLagCount++;
-            }
-            else
-            {
-                _replicaLagBytes = Math.Max(_replicaLagBytes ?? 0, value);
-            }
+            _publishLagSum += value;
+            _publishLagCount++;
         }
     }
 
@@ -225,27 +221,6 @@ public sealed class SeriesSampler : BackgroundService
         _pipelineDependencies.GetOrAdd(pipeline, name => _knownDependencies.Dependencies
             .Where(d => name == d || name.Contains($"-{d}", StringComparison.Ordinal))
             .MaxBy(d => d.Length));
-
-    private void OnLong(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
-    {
-        if (instrument.Name == "scaleshop.db.replica.lag")
-        {
-            OnDouble(instrument, value, tags, state);
-            return;
-        }
-
-        var hit = false;
-        foreach (var tag in tags)
-        {
-            hit |= tag.Key == "cache.result" && tag.Value is "hit" or "stale_hit";
-        }
-
-        lock (_lock)
-        {
-            _cacheLookups += value;
-            _cacheHits += hit ? value : 0;
-        }
-    }
 
     /// <summary>Calls of one dependency in the interval: count, failures, and a bounded reservoir of latencies for the p99.</summary>
     private sealed class IntervalStats(int capacity)

@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ScaleShop.Storefront.Anomalies;
+namespace ScaleShop.Anomalies;
 
 /// <summary>
 /// The signature a receiver checks before trusting a notification: <c>sha256=</c> and the hex HMAC-SHA256 of the
-/// exact body bytes with the team's secret (the scheme GitHub's webhooks use, so receivers know it).
+/// exact body bytes with the team's secret (the scheme GitHub's webhooks use, so receivers know it). Shared by the
+/// storefront that signs and the CLI receiver that checks.
 /// </summary>
 public static class WebhookSignature
 {

@@ -17,7 +17,7 @@ public sealed class AnomaliesOptions
 
     /// <summary>
     /// Points a series' detector learns from before it may alert (the likelihood's learning period): at the
-    /// default 10 s interval, the default 300 is 50 minutes after an instance starts.
+    /// default 10 s interval, the detector's default of 200 is about 33 minutes after an instance starts.
     /// </summary>
     [Range(10, 100_000)]
     public int DetectorLearningPoints { get; set; } = ScaleShop.Anomalies.Detection.DetectorOptions.Default.Likelihood.LearningPoints;

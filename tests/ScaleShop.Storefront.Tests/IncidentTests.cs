@@ -180,7 +180,8 @@ public sealed class IncidentTests(IncidentApp app) : IClassFixture<IncidentApp>
             TimeSpan.Zero, ct);
         Assert.NotEqual(quiet!.Id, live!.Id);
 
-        Assert.Equal(1, await store.ResolveQuietAsync(TimeSpan.FromMinutes(30), ct));
+        // The notifier's own round may get there first (it runs this every poll): either way the quiet one ends resolved by the system.
+        Assert.InRange(await store.ResolveQuietAsync(TimeSpan.FromMinutes(30), ct), 0, 1);
         var resolved = await store.GetAsync(quiet.Id, ct);
         Assert.Equal((IncidentStatuses.Resolved, IncidentStore.AutoResolver), (resolved!.Status, resolved.ResolvedBy));
         Assert.Equal(IncidentStatuses.Open, (await store.GetAsync(live.Id, ct))!.Status);

@@ -28,7 +28,7 @@ public sealed class SignificanceGateTests
     public void A_surprising_change_too_small_to_matter_is_not_a_signal()
     {
         var gate = Learnt(Latency, 2);
-        Assert.False(gate.Confirm(Latency, 40, surprising: true)); // 20x, but 38 ms: under the 100 ms floor
+        Assert.False(gate.Confirm(Latency, 40, surprising: true)); // 20x, but 38 ms: under the absolute floor
         Assert.False(gate.Confirm(Latency, 40, surprising: true));
     }
 

@@ -9,8 +9,11 @@ public sealed class SignificanceOptions
     /// <summary>Latency series (<c>*_ms</c>): the change must be at least this share of the baseline…</summary>
     public double LatencyRelative { get; set; } = 1.0;
 
-    /// <summary>…and at least this many milliseconds.</summary>
-    public double LatencyAbsoluteMs { get; set; } = 100;
+    /// <summary>
+    /// …and at least this many milliseconds. A p99 moving by less is the latency SLO's to judge (its burn alerts
+    /// page on it when it matters); a p99 of a dozen requests on a busy machine swings by a hundred ms unprompted.
+    /// </summary>
+    public double LatencyAbsoluteMs { get; set; } = 250;
 
     /// <summary>Rates (<c>*.rate</c>): at least this share of the baseline, and at least <see cref="RateAbsolute"/> per second.</summary>
     public double RateRelative { get; set; } = 0.5;

@@ -39,6 +39,16 @@ RUN_AS=postgres
 
 log() { echo "topology: $*" >&2; }
 
+# The servers' ports lie inside Linux's ephemeral range (32768-60999): on a busy machine a client socket can
+# hold one of them the moment a server wants to bind it. Reserving them (root only; best effort) stops that.
+reserve_ports() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports ours current
+  [ -w "$file" ] || return 0
+  ours="$PORT_NATS,$PORT_A-$PORT_B,$PORT_REDIS,$PORT_NATS_MONITOR"
+  current="$(cat "$file")"
+  echo "${current:+$current,}$ours" > "$file" 2>/dev/null || true
+}
+
 as_postgres() { runuser -u "$RUN_AS" -- "$@"; }
 
 install_packages() {
@@ -120,7 +130,9 @@ start_redis() {
   if ! redis-cli -p "$PORT_REDIS" ping >/dev/null 2>&1; then
     redis-server --bind 127.0.0.1 --port "$PORT_REDIS" --daemonize yes --dir "$STATE" \
       --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log" --save "" --appendonly no >/dev/null
-    for _ in $(seq 50); do redis-cli -p "$PORT_REDIS" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 100); do redis-cli -p "$PORT_REDIS" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-cli -p "$PORT_REDIS" ping >/dev/null 2>&1 || {
+      log "redis-server did not start; the end of $STATE/redis.log:"; tail -n 15 "$STATE/redis.log" >&2 2>/dev/null; return 1; }
   fi
 }
 
@@ -128,14 +140,22 @@ start_redis() {
 nats_running() { curl -fsS -o /dev/null "http://127.0.0.1:$PORT_NATS_MONITOR/healthz?js-enabled-only=true" 2>/dev/null; }
 
 start_nats() {
-  if ! nats_running; then
-    install -d -m 755 "$STATE/nats"
+  nats_running && return 0
+  install -d -m 755 "$STATE/nats"
+  # A port held for a moment (an ephemeral client port, a server still exiting) fails one start, not the run:
+  # try again a few times, and show the server's own words when it still does not come up.
+  for attempt in 1 2 3; do
     # nats-server has no daemon mode of its own: run it detached, with a pid file and a log in $STATE.
     setsid nats-server -js -a 127.0.0.1 -p "$PORT_NATS" -m "$PORT_NATS_MONITOR" -sd "$STATE/nats" \
       -P "$STATE/nats.pid" -l "$STATE/nats.log" </dev/null >/dev/null 2>&1 &
-    for _ in $(seq 100); do nats_running && break; sleep 0.1; done
-    nats_running || { log "nats-server did not start; see $STATE/nats.log"; return 1; }
-  fi
+    local pid=$!
+    for _ in $(seq 300); do nats_running && return 0; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    log "nats-server did not start (attempt $attempt); the end of $STATE/nats.log:"
+    tail -n 15 "$STATE/nats.log" >&2 2>/dev/null || true
+    stop_nats
+    sleep 2
+  done
+  return 1
 }
 
 stop_nats() {
@@ -261,6 +281,7 @@ drop_databases() { # LIKE pattern of the database names
 case "${1:-}" in
   up)
     install_packages
+    reserve_ports
     install -d -o "$RUN_AS" -g "$RUN_AS" -m 755 "$STATE" "$STATE/sock"
     init_primary a "$PORT_A"
     init_primary b "$PORT_B"

@@ -101,6 +101,26 @@ public static class ChaosReport
             Line($"- lost: {lost}");
         }
 
+        if (result.Drill is { } drill)
+        {
+            Line($"");
+            Line($"## Runbook drill: {drill.Runbook}");
+            Line($"");
+            Line($"{(drill.Recovered ? $"Verified {drill.RecoveredAfter!.Value.TotalSeconds:F1} s after its actions ({drill.VerificationAttempts} attempts)." : $"NOT verified ({drill.VerificationAttempts} attempts).")} {drill.Rotten.Count} rotten steps.");
+            Line($"");
+            Line($"| Line | Section | Exit | Seconds |");
+            Line($"|---:|---|---:|---:|");
+            foreach (var step in drill.Steps)
+            {
+                Line($"| {step.Block.Line} | {step.Block.Section} | {(step.ExitCode is { } code ? code.ToString(CultureInfo.InvariantCulture) : "timeout")} | {step.Took.TotalSeconds:F1} |");
+            }
+
+            foreach (var rotten in drill.Rotten)
+            {
+                Line($"- rotten: {rotten}");
+            }
+        }
+
         Line($"");
         Line($"## Timeline");
         Line($"");
@@ -121,7 +141,7 @@ public static class ChaosReport
     /// <summary>The machine-readable result.</summary>
     public sealed record Summary(
         string Experiment, bool Short, bool Passed, string? Aborted, IReadOnlyList<string> Failures, DateTimeOffset StartedAt,
-        IReadOnlyList<PhaseSummary> Phases, IReadOnlyList<BreakerSummary> Breakers, OrderSummary Orders)
+        IReadOnlyList<PhaseSummary> Phases, IReadOnlyList<BreakerSummary> Breakers, OrderSummary Orders, DrillSummary? Drill)
     {
         public static Summary Of(ExperimentResult result) => new(
             result.Experiment.Name, result.Short, result.Passed, result.Aborted, result.Failures, result.StartedAt,
@@ -130,8 +150,14 @@ public static class ChaosReport
                 p.Slos.Select(s => new SloSummary(s.Slo.Name, s.Requests, s.Failed, Math.Round(s.Availability, 5), s.Slo.Availability, Ms(s.P99Ms), s.Slo.P99Ms, s.Met)).ToList())).ToList(),
             result.Breakers.Select(b => new BreakerSummary(Math.Round(b.At.TotalSeconds, 1), Name(b.Phase), b.Dependency, b.From, b.To)).ToList(),
             new OrderSummary(result.Orders.Acknowledged, result.Orders.Confirmed201, result.Orders.Pending202, result.Orders.Found, result.Orders.Lost.Count,
-                result.Orders.StatusesAtEnd, result.Orders.PendingAtEnd, result.Orders.SettledInSeconds));
+                result.Orders.StatusesAtEnd, result.Orders.PendingAtEnd, result.Orders.SettledInSeconds),
+            result.Drill is { } drill
+                ? new DrillSummary(drill.Runbook, drill.Steps.Count, drill.Rotten.Count, drill.Recovered,
+                    drill.RecoveredAfter is { } after ? Math.Round(after.TotalSeconds, 1) : null, drill.VerificationAttempts)
+                : null);
     }
+
+    public sealed record DrillSummary(string Runbook, int Steps, int Rotten, bool Recovered, double? RecoveredAfterSeconds, int VerificationAttempts);
 
     // A tenth of a millisecond is finer than anything these runs can tell apart.
     private static double Ms(double milliseconds) => Math.Round(milliseconds, 1);

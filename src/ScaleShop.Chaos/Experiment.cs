@@ -5,7 +5,9 @@ namespace ScaleShop.Chaos;
 /// <summary>
 /// One chaos experiment, as read from <c>chaos/experiments/NAME.json</c> and validated: the load it runs under,
 /// how long each phase lasts (in full and in its short CI version), the faults it injects (each with its
-/// rollback) and the steady-state hypothesis it must keep before, during and after them.
+/// rollback) and the steady-state hypothesis it must keep before, during and after them. <see cref="Runbook"/> is
+/// the on-call runbook (a path from the repository root) for the failure it injects: a drill runs it instead of
+/// the automatic rollback.
 /// </summary>
 public sealed record Experiment(
     string Name,
@@ -14,7 +16,8 @@ public sealed record Experiment(
     PhaseDurations Full,
     PhaseDurations Short,
     IReadOnlyList<FaultAction> Faults,
-    Hypothesis Hypothesis)
+    Hypothesis Hypothesis,
+    string? Runbook = null)
 {
     public PhaseDurations Durations(bool shortVersion) => shortVersion ? Short : Full;
 }

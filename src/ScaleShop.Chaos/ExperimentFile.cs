@@ -61,6 +61,17 @@ public static class ExperimentFile
         return experiment;
     }
 
+    // A path from the repository root, checked for shape here; whether the file exists is the drill's (and a test's) business.
+    private static string? Runbook(string? runbook, List<string> errors)
+    {
+        if (runbook is not null && !System.Text.RegularExpressions.Regex.IsMatch(runbook, @"^docs/runbooks/[a-z0-9-]+\.md$"))
+        {
+            errors.Add("runbook: a file under docs/runbooks/, e.g. docs/runbooks/cache-down.md");
+        }
+
+        return runbook;
+    }
+
     private static Experiment? Validate(ExperimentDto dto, List<string> errors)
     {
         var name = Required(dto.Name, "name", errors);
@@ -91,7 +102,7 @@ public static class ExperimentFile
         var hypothesis = ValidateHypothesis(dto.Hypothesis, errors);
         return name is null || load is null || full is null || shortVersion is null || hypothesis is null || errors.Count > 0
             ? null
-            : new Experiment(name, dto.Description ?? "", load, full, shortVersion, faults, hypothesis);
+            : new Experiment(name, dto.Description ?? "", load, full, shortVersion, faults, hypothesis, Runbook(dto.Runbook, errors));
     }
 
     private static ExperimentLoad? ValidateLoad(LoadDto? dto, List<string> errors)
@@ -339,7 +350,7 @@ public sealed class ExperimentFileException(string source, IReadOnlyList<string>
     public IReadOnlyList<string> Problems { get; } = problems;
 }
 
-internal sealed record ExperimentDto(string? Name, string? Description, LoadDto? Load, PhasesDto? Phases, PhasesDto? Short, List<FaultDto?>? Faults, HypothesisDto? Hypothesis);
+internal sealed record ExperimentDto(string? Name, string? Description, LoadDto? Load, PhasesDto? Phases, PhasesDto? Short, List<FaultDto?>? Faults, HypothesisDto? Hypothesis, string? Runbook);
 
 internal sealed record LoadDto(double? Rate, string? Mix, double? Users, double? Sessions, double? Products, double? Categories, double? ThinkMs, bool? Recommendations, double? TimeoutSeconds);
 

@@ -3,8 +3,17 @@ using ScaleShop.Load;
 namespace ScaleShop.Chaos;
 
 /// <summary>Where and how to run an experiment.</summary>
+/// <param name="Drill">When set, the experiment's runbook is run while the fault is in place, in place of the rollback.</param>
 public sealed record RunSettings(
-    Uri StorefrontUrl, string AdminEmail, string AdminPassword, string TopologyScript, IReadOnlyDictionary<string, string> Variables, bool Short);
+    Uri StorefrontUrl, string AdminEmail, string AdminPassword, string TopologyScript, IReadOnlyDictionary<string, string> Variables, bool Short,
+    DrillOptions? Drill = null);
+
+/// <summary>How a drill runs the experiment's runbook (see <see cref="Runbooks.RunbookDrill"/>).</summary>
+public sealed record DrillOptions(string RepositoryRoot, TimeSpan StepTimeout, TimeSpan VerifyDeadline, TimeSpan VerifyInterval)
+{
+    public static DrillOptions For(string repositoryRoot) =>
+        new(repositoryRoot, StepTimeout: TimeSpan.FromSeconds(30), VerifyDeadline: TimeSpan.FromMinutes(2), VerifyInterval: TimeSpan.FromSeconds(2));
+}
 
 /// <summary>
 /// Runs one experiment against a running system: load starts and warms up; the steady state is checked
@@ -55,6 +64,7 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
         string? aborted = null;
         var injected = new List<FaultAction>();
         var startedAt = DateTimeOffset.UtcNow;
+        Runbooks.DrillResult? drill = null;
         try
         {
             Note($"load: {experiment.Load.Rate:0.#} journeys/s ({experiment.Load.Mix}); warm-up {durations.WarmUp.TotalSeconds:0} s");
@@ -74,6 +84,16 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
 
                 Note("faults in place");
                 aborted = await PhaseAsync(Phase.During, durations.During);
+            }
+
+            if (aborted is null && settings.Drill is not null)
+            {
+                // The runbook, not the runner, must bring the system back; the rollback below is a safety net
+                // that finds nothing left to undo when the runbook did its job.
+                _phase = Phase.Recovery;
+                var start = recorder.Now;
+                drill = await DrillAsync(settings.Drill, storefront, cancellationToken);
+                phaseTimes.Add((Phase.Recovery, start, recorder.Now));
             }
 
             if (aborted is null)
@@ -131,12 +151,56 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
             failures.Insert(0, $"aborted in {phaseTimes[^1].Phase}: {aborted}");
         }
 
+        if (drill is not null)
+        {
+            failures.AddRange(drill.Rotten.Select(r => $"runbook step rotted: {r}"));
+            if (!drill.Recovered)
+            {
+                failures.Add($"runbook {drill.Runbook}: its verification did not pass within {settings.Drill!.VerifyDeadline.TotalSeconds:0} s of its actions; last output:\n{drill.LastVerification?.Output}");
+            }
+        }
+
         Note("checking the acknowledged orders");
         var orders = await new OrderVerifier(storefront).VerifyAsync(recorder.Orders, experiment.Hypothesis.Invariants, cancellationToken);
         failures.AddRange(orders.Violations);
         Note($"orders: {orders.Acknowledged} acknowledged, {orders.Found} found, {orders.Lost.Count} lost");
         return new ExperimentResult(experiment, settings.Short, startedAt, settings.StorefrontUrl.ToString(), phases, watcher.Transitions,
-            watcher.FailedPolls, orders, timeline, aborted, failures);
+            watcher.FailedPolls, orders, timeline, aborted, failures, drill);
+
+        async Task<Runbooks.DrillResult> DrillAsync(DrillOptions options, StorefrontAdmin admin, CancellationToken token)
+        {
+            if (experiment.Runbook is null)
+            {
+                throw new InvalidOperationException($"Experiment {experiment.Name} names no runbook: there is nothing to drill.");
+            }
+
+            var runbook = Runbooks.Runbook.Read(Path.Combine(options.RepositoryRoot, experiment.Runbook));
+            Note($"drill: running {experiment.Runbook} ({runbook.Steps.Count()} steps, then its verification)");
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["B"] = settings.StorefrontUrl.ToString().TrimEnd('/'),
+                ["ADMIN_EMAIL"] = settings.AdminEmail,
+                ["ADMIN_PASSWORD"] = settings.AdminPassword,
+                ["ADMIN_TOKEN"] = admin.AdminToken ?? "",
+            };
+            if (settings.Variables.TryGetValue("payments", out var payments))
+            {
+                environment["PAY"] = payments.TrimEnd('/');
+            }
+
+            if (settings.Variables.TryGetValue("recommendations", out var recommendations))
+            {
+                environment["RECS"] = recommendations.TrimEnd('/');
+            }
+
+            var result = await new Runbooks.RunbookDrill(
+                new Runbooks.DrillSettings(options.RepositoryRoot, environment, options.StepTimeout, options.VerifyDeadline, options.VerifyInterval),
+                line => Note(line)).RunAsync(runbook, token);
+            Note(result.Recovered
+                ? FormattableString.Invariant($"drill: verified {result.RecoveredAfter!.Value.TotalSeconds:F1} s after the runbook's actions")
+                : "drill: the runbook's verification did NOT pass");
+            return result;
+        }
 
         async Task<string?> PhaseAsync(Phase phase, TimeSpan length)
         {
@@ -242,7 +306,7 @@ public sealed record PhaseResult(Phase Phase, TimeSpan Start, TimeSpan End, IRea
 public sealed record ExperimentResult(
     Experiment Experiment, bool Short, DateTimeOffset StartedAt, string StorefrontUrl, IReadOnlyList<PhaseResult> Phases,
     IReadOnlyList<BreakerTransition> Breakers, int FailedResiliencePolls, OrderFigures Orders, IReadOnlyList<TimelineEvent> Timeline,
-    string? Aborted, IReadOnlyList<string> Failures)
+    string? Aborted, IReadOnlyList<string> Failures, Runbooks.DrillResult? Drill = null)
 {
     public bool Passed => Failures.Count == 0;
 }

@@ -18,6 +18,9 @@ public sealed class StorefrontAdmin(HttpClient http)
 
     public HttpClient Http => http;
 
+    /// <summary>The admin session's bearer token (null before <see cref="SignInAsAdminAsync"/>), handed to runbook drills.</summary>
+    public string? AdminToken => _adminToken;
+
     public async Task SignInAsAdminAsync(string email, string password, CancellationToken cancellationToken) =>
         _adminToken = await SignInAsync(email, password, cancellationToken)
             ?? throw new InvalidOperationException($"The admin {email} could not sign in: check --admin-email and --admin-password (the storefront's Admin__Email and Admin__Password).");

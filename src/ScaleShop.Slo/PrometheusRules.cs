@@ -78,6 +78,11 @@ public static class PrometheusRules
                         : $"{Number(objective * 100)}% succeed";
                     yaml.AppendLine(CultureInfo.InvariantCulture,
                         $"          summary: \"{journey.Journey} {sli} ({what}) burns its error budget over {Number(alert.Factor)}x too fast over {alert.LongWindow} and {alert.ShortWindow}\"");
+                    if (objectives.Runbook is { } runbook)
+                    {
+                        // The path from the repository root: what the on-call engineer opens (docs/runbooks/README.md is the index).
+                        yaml.AppendLine(CultureInfo.InvariantCulture, $"          runbook_url: \"{runbook}\"");
+                    }
                 }
             }
         }

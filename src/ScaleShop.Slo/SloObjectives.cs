@@ -55,7 +55,7 @@ public sealed record BurnRateAlert(string Name, string Severity, double Factor, 
 /// alert fires only when its short window holds at least this many requests, so one slow request in a quiet
 /// minute is not a page (the workbook's caveat for low-traffic services).
 /// </summary>
-public sealed partial record SloObjectives(IReadOnlyList<JourneySlo> Journeys, IReadOnlyList<BurnRateAlert> Alerts, SloWindow BudgetPeriod, int MinimumRequests = 1)
+public sealed partial record SloObjectives(IReadOnlyList<JourneySlo> Journeys, IReadOnlyList<BurnRateAlert> Alerts, SloWindow BudgetPeriod, int MinimumRequests = 1, string? Runbook = null)
 {
     public const string AvailabilitySli = "availability";
     public const string LatencySli = "latency";
@@ -141,7 +141,12 @@ public sealed partial record SloObjectives(IReadOnlyList<JourneySlo> Journeys, I
             throw new InvalidDataException($"{source}: minimumRequests must be at least 1.");
         }
 
-        return new SloObjectives(journeys, alerts, SloWindow.Parse(file.BudgetPeriod ?? "30d", $"{source}: budgetPeriod"), file.MinimumRequests ?? 1);
+        if (file.Runbook is { } runbook && !runbook.EndsWith(".md", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{source}: runbook must name a Markdown runbook (docs/runbooks/….md), not '{runbook}'.");
+        }
+
+        return new SloObjectives(journeys, alerts, SloWindow.Parse(file.BudgetPeriod ?? "30d", $"{source}: budgetPeriod"), file.MinimumRequests ?? 1, file.Runbook);
     }
 
     public JourneySlo? Find(string journey) => Journeys.FirstOrDefault(j => j.Journey == journey);
@@ -165,7 +170,7 @@ public sealed partial record SloObjectives(IReadOnlyList<JourneySlo> Journeys, I
     private static partial Regex JourneyName();
 }
 
-internal sealed record ObjectivesFile(Dictionary<string, JourneyFile>? Journeys, List<AlertFile>? Alerts, string? BudgetPeriod, int? MinimumRequests);
+internal sealed record ObjectivesFile(Dictionary<string, JourneyFile>? Journeys, List<AlertFile>? Alerts, string? BudgetPeriod, int? MinimumRequests, string? Runbook);
 
 internal sealed record JourneyFile(double? Availability, LatencyFile? Latency);
 

@@ -4,7 +4,9 @@ using System.Text.Json;
 namespace ScaleShop.Chaos.Tests;
 
 /// <summary>
-/// The short version of every shipped experiment, end to end: chaos/run.sh starts a payment provider and a
+/// The short version of every shipped experiment, end to end, as a runbook drill: while the fault is in place the
+/// experiment's runbook (docs/runbooks/) is executed — its diagnosis and action steps, then its verification until it
+/// passes — so the runbook, not the runner, brings the system back, and a runbook that rotted fails here. chaos/run.sh starts a payment provider and a
 /// storefront on fresh databases of the chaos topology, runs the experiment (real faults: servers stopped and
 /// paused, fault switches flipped) and stops everything. A broken degradation contract fails the test with the
 /// report. These stop shared servers, so they run only in test.sh's chaos stage, against a topology of their
@@ -21,7 +23,7 @@ public sealed class ExperimentRunTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Experiments))]
-    public async Task The_short_version_holds_its_hypothesis(string name)
+    public async Task The_short_version_holds_its_hypothesis_and_its_runbook_brings_the_system_back(string name)
     {
         if (Environment.GetEnvironmentVariable(StageVariable) != "1")
         {
@@ -29,7 +31,7 @@ public sealed class ExperimentRunTests(ITestOutputHelper output)
         }
 
         var folder = Directory.CreateTempSubdirectory($"chaos-{name}-").FullName;
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot.Path, "chaos", "run.sh"), name, "--short", "--out", folder])
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot.Path, "chaos", "run.sh"), name, "--short", "--drill", "--out", folder])
         {
             WorkingDirectory = RepositoryRoot.Path,
             RedirectStandardOutput = true,
@@ -65,5 +67,9 @@ public sealed class ExperimentRunTests(ITestOutputHelper output)
         // Every phase ran and measured something: a run that sent nothing proves nothing.
         Assert.Equal(["before", "during", "after"], summary.RootElement.GetProperty("phases").EnumerateArray().Select(p => p.GetProperty("phase").GetString()).Where(p => p != "recovery"));
         Assert.True(summary.RootElement.GetProperty("orders").GetProperty("acknowledged").GetInt32() > 0, "No order was acknowledged: the run checked no order.");
+        var drill = summary.RootElement.GetProperty("drill");
+        Assert.True(drill.GetProperty("recovered").GetBoolean(), "The runbook's verification did not pass.");
+        Assert.Equal(0, drill.GetProperty("rotten").GetInt32());
+        Assert.True(drill.GetProperty("steps").GetInt32() > 0, "The drill ran no step of its runbook.");
     }
 }

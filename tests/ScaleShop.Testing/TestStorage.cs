@@ -89,6 +89,38 @@ public static class TestStorage
     }
 
     /// <summary>Deletes what a fixture created: its data folder and, on PostgreSQL, its databases.</summary>
+    /// <summary>
+    /// Waits until replica A′ has replayed everything primary A has written so far (no-op on SQLite). Reads may go to
+    /// the replica, which is eventually consistent by design: a fixture that seeds and then reads at once would, on a
+    /// busy machine, read a catalog the replica has not replayed yet.
+    /// </summary>
+    public static async Task WaitForReplicasAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (!IsPostgres)
+        {
+            return;
+        }
+
+        await using var primary = new NpgsqlConnection(Connection(ServerA, "postgres"));
+        await primary.OpenAsync(cancellationToken);
+        await using var written = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text", primary);
+        var target = (string)(await written.ExecuteScalarAsync(cancellationToken))!;
+        await using var replica = new NpgsqlConnection(Connection(ReplicaA, "postgres"));
+        await replica.OpenAsync(cancellationToken);
+        await using var replayed = new NpgsqlCommand("SELECT pg_last_wal_replay_lsn() >= @target::pg_lsn", replica);
+        replayed.Parameters.AddWithValue("target", target);
+        var deadline = DateTime.UtcNow + timeout;
+        while ((bool?)await replayed.ExecuteScalarAsync(cancellationToken) != true)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Replica A′ had not replayed up to {target} within {timeout}.");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
     public static async Task DeleteAsync(string dataDirectory)
     {
         SqliteConnection.ClearAllPools();

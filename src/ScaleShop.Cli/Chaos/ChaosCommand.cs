@@ -32,7 +32,12 @@ public static class ChaosCommand
         var adminPassword = new Option<string?>("--admin-password") { Description = "Its password (default: $Admin__Password)." };
         var topology = new Option<string>("--topology") { Description = "The script that stops, starts, pauses and resumes servers.", DefaultValueFactory = _ => "deploy/local/topology.sh" };
         var variables = new Option<string[]>("--var") { Description = "name=URL for ${name} in fault URLs, e.g. --var payments=http://127.0.0.1:5351", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("run", "Run one experiment against a running system.") { file, url, shortVersion, output, adminEmail, adminPassword, topology, variables };
+        var drill = new Option<bool>("--drill")
+        {
+            Description = "Rehearse the experiment's runbook: while the fault is in place run its 'sh runbook' steps, then its 'sh runbook verify' blocks until they pass; the runbook, not the runner, must bring the system back.",
+        };
+        var repository = new Option<string>("--repository") { Description = "The repository root the runbook's commands run from.", DefaultValueFactory = _ => "." };
+        var command = new Command("run", "Run one experiment against a running system.") { file, url, shortVersion, output, adminEmail, adminPassword, topology, variables, drill, repository };
         url.Validators.Add(result =>
         {
             if (!Uri.TryCreate(result.GetValueOrDefault<string>(), UriKind.Absolute, out var parsed) || !parsed.IsLoopback)
@@ -78,7 +83,14 @@ public static class ChaosCommand
             }
 
             var settings = new RunSettings(new Uri(parse.GetValue(url)!), email, password, parse.GetValue(topology)!,
-                (parse.GetValue(variables) ?? []).Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1], StringComparer.Ordinal), parse.GetValue(shortVersion));
+                (parse.GetValue(variables) ?? []).Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1], StringComparer.Ordinal), parse.GetValue(shortVersion),
+                parse.GetValue(drill) ? DrillOptions.For(Path.GetFullPath(parse.GetValue(repository)!)) : null);
+            if (settings.Drill is not null && experiment.Runbook is null)
+            {
+                AnsiConsole.MarkupLine($"[red]--drill:[/] {Markup.Escape(experiment.Name)} names no runbook (\"runbook\": \"docs/runbooks/….md\").");
+                return 2;
+            }
+
             var durations = experiment.Durations(settings.Short);
             // Not MarkupLine(provider, format, args): a fault's JSON body has braces that string.Format would read as holes.
             AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,

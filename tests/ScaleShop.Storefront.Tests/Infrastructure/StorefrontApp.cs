@@ -70,12 +70,16 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>The recommendations service this storefront asks and feeds: a real one, over real HTTP, with settable faults.</summary>
     public RecommendationsHost Recommendations { get; }
 
-    public ValueTask InitializeAsync()
+    // How long a fixture waits for the replica to replay its seed; far more than it takes even on a busy machine.
+    private static readonly TimeSpan ReplicaCatchUpTimeout = TimeSpan.FromSeconds(60);
+
+    public async ValueTask InitializeAsync()
     {
         TestHostStarts.Run(Payments.StartServer);
         TestHostStarts.Run(Recommendations.StartServer);
         TestHostStarts.Run(StartServer);
-        return ValueTask.CompletedTask;
+        // The seed went to the primaries; tests read through replicas too (reads that carry no consistency token).
+        await TestStorage.WaitForReplicasAsync(ReplicaCatchUpTimeout);
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Transforms;
 using ScaleShop.Gateway.Admin;
@@ -89,15 +90,16 @@ public static class GatewayApp
 }
 
 /// <summary>
-/// The gateway's own readiness: Healthy while at least one destination takes requests; Degraded (still 200: the
-/// gateway itself works and the controller may be adding instances) when none does.
+/// The gateway's own readiness: Healthy while at least one healthy destination takes requests; Degraded (still
+/// 200: the gateway itself works, and the controller may be adding instances) when none does.
 /// </summary>
 public sealed class DestinationsHealthCheck(IProxyStateLookup state) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var available = state.TryGetCluster(DestinationCatalog.ClusterId, out var cluster)
-            ? cluster.DestinationsState.AvailableDestinations.Count(destination => DestinationInfo.Of(destination).TakesNewRequests)
+            ? cluster.DestinationsState.AvailableDestinations.Count(destination => DestinationInfo.Of(destination).TakesNewRequests
+                && destination.Health.Active != DestinationHealth.Unhealthy && destination.Health.Passive != DestinationHealth.Unhealthy)
             : 0;
         return Task.FromResult(available > 0
             ? HealthCheckResult.Healthy($"{available} destination(s) take requests.")

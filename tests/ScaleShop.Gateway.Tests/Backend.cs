@@ -10,7 +10,7 @@ namespace ScaleShop.Gateway.Tests;
 /// <summary>
 /// A small storefront stand-in on a real Kestrel port: every path answers <c>{name}|{request body}</c>;
 /// <c>/health/ready</c> answers 200 or 503 as <see cref="Ready"/> says; <c>/slow</c> holds its answer until
-/// <see cref="ReleaseSlow"/>; <c>/status/{code}</c> answers that code; with <see cref="Abort"/> set, every
+/// <see cref="ReleaseSlow"/>; <c>/status/{code}</c> answers that code, <c>/empty/{code}</c> with no body; with <see cref="Abort"/> set, every
 /// request but the probe has its connection aborted before any answer.
 /// </summary>
 public sealed class Backend : IAsyncDisposable
@@ -94,6 +94,11 @@ public sealed class Backend : IAsyncDisposable
         {
             _slowStarted.TrySetResult();
             await _slowGate.Task;
+        }
+        else if (path.StartsWith("/empty/", StringComparison.Ordinal))
+        {
+            context.Response.StatusCode = int.Parse(path["/empty/".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            return;
         }
         else if (path.StartsWith("/status/", StringComparison.Ordinal))
         {

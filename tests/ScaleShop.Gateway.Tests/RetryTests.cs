@@ -133,7 +133,7 @@ public sealed class RetryTests
     }
 
     [Fact]
-    public async Task An_HTTP_answer_is_not_retried_even_a_503()
+    public async Task An_HTTP_answer_is_not_retried_even_a_503_and_passes_through_as_it_is()
     {
         await using var a = await Backend.StartAsync("a");
         await using var b = await Backend.StartAsync("b");
@@ -142,9 +142,15 @@ public sealed class RetryTests
 
         for (var i = 0; i < 10; i++)
         {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await gateway.Public.GetAsync("/status/503", ct)).StatusCode);
+            var response = await gateway.Public.GetAsync("/status/503", ct);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Matches("^[ab]\\|$", await response.Content.ReadAsStringAsync(ct));
         }
 
         Assert.Equal(10, a.Hits + b.Hits);
+
+        var empty = await gateway.Public.GetAsync("/empty/404", ct);
+        Assert.Equal(HttpStatusCode.NotFound, empty.StatusCode);
+        Assert.Equal("", await empty.Content.ReadAsStringAsync(ct)); // not turned into the gateway's problem details
     }
 }

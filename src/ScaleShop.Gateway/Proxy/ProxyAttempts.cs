@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
@@ -30,6 +31,13 @@ public sealed partial class ProxyAttempts(IOptions<GatewayOptions> options, Traf
     public async Task InvokeAsync(HttpContext context, Func<Task> next)
     {
         var started = Stopwatch.GetTimestamp();
+        // The storefront's answers pass through as they are: an empty 404 stays empty (the gateway's own failures
+        // are written below as problem details).
+        if (context.Features.Get<IStatusCodePagesFeature>() is { } statusCodePages)
+        {
+            statusCodePages.Enabled = false;
+        }
+
         var proxy = context.GetReverseProxyFeature();
         var settings = options.Value;
         var maxAttempts = IsIdempotent(context.Request) && await TryBufferBodyAsync(context.Request, settings.MaxRetryBodyBytes) ? settings.MaxAttempts : 1;

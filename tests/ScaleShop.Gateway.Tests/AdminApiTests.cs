@@ -22,15 +22,16 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/admin/traffic", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PutAsJsonAsync("/admin/destinations/sf-x", new { address = a.Address, version = "v1", weight = 1 }, ct)).StatusCode);
 
-        // On the public port the path is the storefront's, even with the key.
+        // Not on the public port, even with the key (and a Host header naming the admin port).
         using var publicWithKey = new HttpRequestMessage(HttpMethod.Get, "/admin/destinations");
         publicWithKey.Headers.Authorization = new AuthenticationHeaderValue("Bearer", GatewayHost.AdminKey);
-        var proxied = await gateway.Public.SendAsync(publicWithKey, ct);
-        Assert.Equal("a|", await proxied.Content.ReadAsStringAsync(ct));
+        publicWithKey.Headers.Host = gateway.Admin.BaseAddress!.Authority;
+        Assert.Equal(HttpStatusCode.NotFound, (await gateway.Public.SendAsync(publicWithKey, ct)).StatusCode);
 
-        // The admin port proxies nothing.
+        // The admin port proxies nothing; the public port proxies the rest.
         Assert.Equal(HttpStatusCode.NotFound, (await gateway.Admin.GetAsync("/api/v1/products", ct)).StatusCode);
-        Assert.Equal(1, a.Hits);
+        Assert.Equal(0, a.Hits);
+        Assert.Equal("a|", await gateway.Public.GetStringAsync("/api/v1/products", ct));
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public sealed class Backend : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{FreePort()}");
+        builder.WebHost.UseUrls("http://127.0.0.1:0"); // Kestrel picks a free port: no race with other test processes
         var app = builder.Build();
         var backend = new Backend(name, app);
         app.MapGet("/health/ready", () => backend.Ready ? Results.Ok("ready") : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));

@@ -33,7 +33,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public static async Task<GatewayHost> StartAsync(IEnumerable<Seed> destinations, params (string Key, string Value)[] settings)
     {
-        var publicUrl = $"http://127.0.0.1:{Backend.FreePort()}";
+        // The admin port must be known before the start (the gateway tells its listeners apart by it); the public
+        // one is Kestrel's choice.
+        const string publicUrl = "http://127.0.0.1:0";
         var adminUrl = $"http://127.0.0.1:{Backend.FreePort()}";
         var config = new Dictionary<string, string>
         {
@@ -62,7 +64,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
         var app = GatewayApp.Create([.. config.Select(pair => $"--{pair.Key}={pair.Value}")]);
         await app.StartAsync();
-        return new GatewayHost(app, new Uri(publicUrl), new Uri(adminUrl));
+        var admin = new Uri(adminUrl);
+        var publicAddress = app.Urls.Select(url => new Uri(url)).Single(url => url.Port != admin.Port);
+        return new GatewayHost(app, publicAddress, admin);
     }
 
     public async Task<DestinationView> DestinationAsync(string id)

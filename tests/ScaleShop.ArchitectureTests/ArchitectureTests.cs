@@ -18,6 +18,7 @@ public sealed class ArchitectureTests
     private static readonly Assembly Resilience = typeof(ScaleShop.Resilience.ChaosSwitchboard).Assembly;
     private static readonly Assembly RecommendationsService = typeof(ScaleShop.RecommendationsService.RecommendationsServiceEntryPoint).Assembly;
     private static readonly Assembly PaymentProvider = typeof(ScaleShop.PaymentProvider.PaymentProviderEntryPoint).Assembly;
+    private static readonly Assembly Gateway = typeof(ScaleShop.Gateway.GatewayEntryPoint).Assembly;
     private static readonly Assembly ChaosExperiments = typeof(ScaleShop.Chaos.ExperimentRunner).Assembly;
     private static readonly Assembly Deployment = typeof(ScaleShop.Deployment.Canary.CanaryAnalysis).Assembly;
 
@@ -146,13 +147,13 @@ public sealed class ArchitectureTests
     {
         // A process whose failure must stay isolated shares no assembly with what it is isolated from: the
         // contract between them is HTTP (and events), so either side can be deployed, scaled or broken alone.
-        foreach (var service in new[] { RecommendationsService, PaymentProvider })
+        foreach (var service in new[] { RecommendationsService, PaymentProvider, Gateway })
         {
             var result = Types.InAssembly(service).ShouldNot().HaveDependencyOnAny("ScaleShop.Storefront", "ScaleShop.Data", "ScaleShop.Resilience").GetResult();
             Assert.True(result.IsSuccessful, Describe(result));
         }
 
-        var storefront = Types.InAssembly(Storefront).ShouldNot().HaveDependencyOnAny("ScaleShop.RecommendationsService", "ScaleShop.PaymentProvider").GetResult();
+        var storefront = Types.InAssembly(Storefront).ShouldNot().HaveDependencyOnAny("ScaleShop.RecommendationsService", "ScaleShop.PaymentProvider", "ScaleShop.Gateway").GetResult();
         Assert.True(storefront.IsSuccessful, Describe(storefront));
     }
 

@@ -150,3 +150,45 @@ public sealed class GracefulShutdownTests : RealProcessTest
         }
     }
 }
+
+/// <summary>
+/// Behind the gateway every anonymous request arrives from the gateway's address: the storefront must count each
+/// client by the X-Forwarded-For a trusted proxy (loopback here) adds, or the whole shop shares one bucket.
+/// </summary>
+public sealed class ForwardedClientTests : RealProcessTest
+{
+    [Fact]
+    public async Task Anonymous_clients_behind_a_trusted_gateway_get_a_bucket_each()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var storefront = await StorefrontProcess.StartAsync(DataDirectory, Payments.BaseAddress, Recommendations.BaseAddress, new Dictionary<string, string>
+        {
+            ["Protection__AnonymousRequestsPerSecond"] = "1",
+            ["Protection__AnonymousBurst"] = "3",
+        }, ct);
+        try
+        {
+            using var client = new HttpClient { BaseAddress = storefront.Address };
+            async Task<HttpStatusCode> AsAsync(string clientAddress)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/categories");
+                request.Headers.Add("X-Forwarded-For", clientAddress);
+                using var response = await client.SendAsync(request, ct);
+                return response.StatusCode;
+            }
+
+            var greedy = new List<HttpStatusCode>();
+            for (var i = 0; i < 8; i++)
+            {
+                greedy.Add(await AsAsync("203.0.113.7"));
+            }
+
+            Assert.Contains(HttpStatusCode.TooManyRequests, greedy);
+            Assert.Equal(HttpStatusCode.OK, await AsAsync("203.0.113.8"));
+        }
+        finally
+        {
+            storefront.Kill();
+        }
+    }
+}

@@ -106,6 +106,13 @@ public sealed class NatsMessagingOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Copies JetStream keeps of each stream (1 for a single server; 3 on a three-server cluster, so losing one
+    /// server loses no event). At most the cluster's size: JetStream refuses a stream it cannot place.
+    /// </summary>
+    [Range(1, 5)]
+    public int Replicas { get; set; } = 1;
+
     /// <summary>Bound on every call to the server (publish acks, stream and consumer management, direct gets).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);

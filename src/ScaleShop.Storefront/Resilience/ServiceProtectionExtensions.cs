@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,15 @@ public static class ServiceProtectionExtensions
                     "This client sent more requests than its rate allows; retry after the time in Retry-After.", retryAfter));
             };
         });
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ServiceProtectionOptions>>((forwarded, protection) =>
+        {
+            // Only the client address: the scheme and host are the storefront's own behind any gateway.
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            foreach (var network in protection.Value.TrustedProxyNetworks)
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
         services.AddRequestTimeouts(_ => { });
         services.AddOptions<RequestTimeoutOptions>().Configure<IOptions<ServiceProtectionOptions>>((timeouts, protection) =>
             timeouts.DefaultPolicy = new RequestTimeoutPolicy { Timeout = protection.Value.RequestTimeout, TimeoutStatusCode = StatusCodes.Status504GatewayTimeout });
@@ -42,6 +52,8 @@ public static class ServiceProtectionExtensions
     /// <summary>After authentication (the rate limit's partition is the signed-in user), before the endpoints.</summary>
     public static WebApplication UseServiceProtection(this WebApplication app)
     {
+        // Before the limiter: behind a trusted gateway the client's address is the forwarded one.
+        app.UseForwardedHeaders();
         app.UseRateLimiter();
         var admission = app.Services.GetRequiredService<PriorityAdmission>();
         var retryAfter = app.Services.GetRequiredService<IOptions<ServiceProtectionOptions>>().Value.RetryAfter;

@@ -46,8 +46,24 @@ public sealed class ServiceProtectionOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Networks (CIDR) whose <c>X-Forwarded-For</c> is believed: the gateway's and load balancers' addresses, so
+    /// that the anonymous rate limit counts each client, not each gateway. Loopback is always trusted (the local
+    /// cluster's gateway); anyone else's header is ignored, or a client could choose its own bucket.
+    /// </summary>
+    public List<string> TrustedProxyNetworks { get; set; } = [];
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var network in TrustedProxyNetworks)
+        {
+            if (!System.Net.IPNetwork.TryParse(network, out _))
+            {
+                yield return new ValidationResult($"Protection:TrustedProxyNetworks: '{network}' is not a network in CIDR notation (10.0.0.0/8).",
+                    [nameof(TrustedProxyNetworks)]);
+            }
+        }
+
         if (LowPriorityShare > NormalPriorityShare)
         {
             yield return new ValidationResult("Protection:LowPriorityShare must not exceed Protection:NormalPriorityShare: low-priority work is shed first.",

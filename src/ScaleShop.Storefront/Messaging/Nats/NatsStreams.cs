@@ -66,12 +66,14 @@ public sealed partial class NatsStreams(INatsJSContext jetStream, IOptions<Messa
             await jetStream.CreateOrUpdateStreamAsync(new StreamConfig(EventsStream, [$"{Options.Prefix}.events.>"])
             {
                 Storage = StreamConfigStorage.File,
+                NumReplicas = Options.Replicas,
                 DuplicateWindow = Options.DuplicateWindow,
             }, deadline.Token);
             // Direct gets read dead letters by sequence without a consumer; the window drops a repeated park.
             await jetStream.CreateOrUpdateStreamAsync(new StreamConfig(DeadLetterStream, [DeadLetterSubjects])
             {
                 Storage = StreamConfigStorage.File,
+                NumReplicas = Options.Replicas,
                 DuplicateWindow = Options.DuplicateWindow,
                 AllowDirect = true,
             }, deadline.Token);

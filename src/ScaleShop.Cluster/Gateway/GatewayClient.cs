@@ -17,9 +17,10 @@ public sealed record DestinationTraffic(string Version, long Requests, long Fail
 /// <summary><c>GET /admin/traffic</c>: cumulative since the gateway started; each client request counted once, failures are 5xx the client saw.</summary>
 public sealed record GatewayTraffic(
     DateTimeOffset Since, IReadOnlyList<double> LatencyBoundsMs,
-    IReadOnlyDictionary<string, TrafficCounters> Versions, IReadOnlyDictionary<string, DestinationTraffic> Destinations)
+    IReadOnlyDictionary<string, TrafficCounters> Versions, IReadOnlyDictionary<string, DestinationTraffic> Destinations, TrafficCounters? Unrouted)
 {
-    public long TotalRequests => Versions.Values.Sum(v => v.Requests);
+    /// <summary>Every client request, those no destination could take included (the load the fleet was asked to carry).</summary>
+    public long TotalRequests => Versions.Values.Sum(v => v.Requests) + (Unrouted?.Requests ?? 0);
 
     /// <summary>One version's counters as the canary analysis reads them (zero when it has taken no request yet).</summary>
     public TrafficWindow Window(string version) =>

@@ -42,7 +42,10 @@ public sealed class ClusterSecrets
     private static void WritePrivate(string path, string content)
     {
         File.WriteAllText(path, content);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
     }
 
     private sealed record Stored(string GatewayAdminKey, string ControlKey, string AdminEmail, string AdminPassword);

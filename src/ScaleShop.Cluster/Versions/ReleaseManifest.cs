@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace ScaleShop.Cluster.Versions;
 
@@ -28,6 +27,5 @@ public sealed record ReleaseManifest(string Version, DateTimeOffset PublishedAt,
 /// <summary>A published version as the control API lists it.</summary>
 public sealed record PublishedVersion(string Version, DateTimeOffset PublishedAt, string Source, IReadOnlyDictionary<string, string> Environment)
 {
-    [JsonIgnore]
     public static PublishedVersion Of(ReleaseManifest manifest) => new(manifest.Version, manifest.PublishedAt, manifest.Source, manifest.Environment);
 }

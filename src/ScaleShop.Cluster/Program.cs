@@ -35,10 +35,10 @@ namespace ScaleShop.Cluster.Hosting
             services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
             services.AddOptions<RolloutOptions>().Bind(configuration.GetSection(RolloutOptions.SectionName)).ValidateOnStart();
             services.AddSingleton<IValidateOptions<RolloutOptions>, RolloutOptionsValidator>();
-            services.AddOptions<CanaryOptions>().Bind(configuration.GetSection(RolloutOptions.SectionName + ":Canary")).ValidateOnStart();
+            services.AddOptions<CanaryOptions>().Bind(configuration.GetSection(RolloutOptions.SectionName + ":Canary")).ValidateDataAnnotations().ValidateOnStart();
             services.AddOptions<AutoscaleLoopOptions>().Bind(configuration.GetSection(AutoscaleLoopOptions.SectionName)).ValidateOnStart();
             services.AddSingleton<IValidateOptions<AutoscaleLoopOptions>, AutoscaleLoopOptionsValidator>();
-            services.AddOptions<AutoscaleOptions>().Bind(configuration.GetSection(AutoscaleLoopOptions.SectionName)).ValidateOnStart();
+            services.AddOptions<AutoscaleOptions>().Bind(configuration.GetSection(AutoscaleLoopOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
 
             // Stopping drains every instance and stops every child: give it the time that takes.
             services.PostConfigure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromMinutes(3));

@@ -19,6 +19,7 @@ public sealed class ArchitectureTests
     private static readonly Assembly RecommendationsService = typeof(ScaleShop.RecommendationsService.RecommendationsServiceEntryPoint).Assembly;
     private static readonly Assembly PaymentProvider = typeof(ScaleShop.PaymentProvider.PaymentProviderEntryPoint).Assembly;
     private static readonly Assembly ChaosExperiments = typeof(ScaleShop.Chaos.ExperimentRunner).Assembly;
+    private static readonly Assembly Deployment = typeof(ScaleShop.Deployment.Canary.CanaryAnalysis).Assembly;
 
     private static readonly string[] HttpNamespaces =
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
@@ -37,6 +38,16 @@ public sealed class ArchitectureTests
     public void The_objectives_arithmetic_stands_alone_for_the_service_the_CLI_and_the_load_generator()
     {
         var result = Types.InAssembly(Slo).ShouldNot().HaveDependencyOnAny("Microsoft.AspNetCore", "ScaleShop.Storefront", "ScaleShop.Data", "ScaleShop.Load").GetResult();
+        Assert.True(result.IsSuccessful, Describe(result));
+    }
+
+    [Fact]
+    public void Deployment_decisions_are_pure_logic_that_any_controller_can_call()
+    {
+        // The canary verdict, the autoscaler and the budget gate decide; the cluster controller acts. Keeping HTTP,
+        // storage and the service out lets every decision be tested with numbers alone.
+        var result = Types.InAssembly(Deployment).ShouldNot()
+            .HaveDependencyOnAny("Microsoft.AspNetCore", "ScaleShop.Storefront", "ScaleShop.Data", "ScaleShop.Load", "System.Net.Http", "System.IO").GetResult();
         Assert.True(result.IsSuccessful, Describe(result));
     }
 

@@ -26,7 +26,7 @@ public sealed record GatewayTraffic(
     public TrafficWindow Window(string version) =>
         Versions.TryGetValue(version, out var counters)
             ? new TrafficWindow(counters.Requests, counters.Failures, new LatencyBuckets(LatencyBoundsMs, counters.LatencyCounts))
-            : new TrafficWindow(0, 0, new LatencyBuckets(LatencyBoundsMs, Enumerable.Repeat(0L, LatencyBoundsMs.Count + 1).ToList()));
+            : TrafficWindow.Empty(LatencyBoundsMs);
 }
 
 /// <summary>The gateway's admin API (its own port, a bearer key): where traffic goes, and what it saw.</summary>

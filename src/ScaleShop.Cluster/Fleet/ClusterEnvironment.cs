@@ -9,7 +9,7 @@ namespace ScaleShop.Cluster.Fleet;
 /// production topology's servers), where the payment provider and recommendations service answer, who the admin is
 /// (the controller reads each instance's SLO report as that admin), and which version it is.
 /// </summary>
-public sealed class ClusterEnvironment(IOptions<ClusterOptions> options, ClusterSecrets secrets)
+public sealed class ClusterEnvironment(IOptions<ClusterOptions> options, ClusterSecrets secrets, Microsoft.Extensions.Configuration.IConfiguration configuration)
 {
     /// <summary>Settings of the production topology, passed through from the controller's environment (<c>deploy/local/topology.sh env</c>).</summary>
     public static readonly string[] TopologyPrefixes = ["Storage__", "ConnectionStrings__", "Messaging__", "Caching__"];
@@ -50,7 +50,7 @@ public sealed class ClusterEnvironment(IOptions<ClusterOptions> options, Cluster
                 break;
         }
 
-        foreach (var (key, value) in cluster.StorefrontEnvironment)
+        foreach (var (key, value) in ClusterOptions.StorefrontSettings(configuration))
         {
             environment[key] = value;
         }

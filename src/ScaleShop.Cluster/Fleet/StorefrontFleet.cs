@@ -60,7 +60,8 @@ public sealed class StorefrontFleet(
             throw;
         }
 
-        logger.LogInformation("{Instance} is ready after {Elapsed:0.0} s", id, (DateTimeOffset.UtcNow - instance.StartedAt).TotalSeconds);
+        await WarmUpAsync(instance, cluster.WarmUpRequests, cancellationToken);
+        logger.LogInformation("{Instance} is ready and warm after {Elapsed:0.0} s", id, (DateTimeOffset.UtcNow - instance.StartedAt).TotalSeconds);
         return instance;
     }
 
@@ -162,6 +163,34 @@ public sealed class StorefrontFleet(
         {
             throw new InstanceStartException($"{instance.Id} was not ready within {cluster.ReadyTimeout} (log: {instance.Process.LogPath}).");
         }
+    }
+
+    private static readonly string[] WarmUpPaths =
+    [
+        "api/v1/categories", "api/v1/products?limit=20&categoryId={0}", "api/v1/products/{0}", "api/v1/search?q=wireless", "api/v1/products?sort=popular",
+    ];
+
+    /// <summary>Reads the paths clients use most, a few at a time, so the instance's first clients meet a warm process.</summary>
+    private async Task WarmUpAsync(StorefrontInstance instance, int requests, CancellationToken cancellationToken)
+    {
+        const int Parallel = 4;
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, Parallel).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < requests)
+            {
+                var path = string.Format(System.Globalization.CultureInfo.InvariantCulture, WarmUpPaths[i % WarmUpPaths.Length], 1 + (i / WarmUpPaths.Length % 10));
+                try
+                {
+                    using var response = await _probe.GetAsync(new Uri(instance.Address, path), cancellationToken);
+                }
+                catch (HttpRequestException)
+                {
+                    // a warm-up read that failed is only a colder start
+                }
+            }
+        }));
     }
 
     private async Task<bool> IsReadyAsync(Uri address, CancellationToken cancellationToken)

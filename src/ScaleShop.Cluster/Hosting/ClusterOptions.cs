@@ -38,8 +38,18 @@ public sealed class ClusterOptions
     [Required]
     public string BuildConfiguration { get; set; } = "Release";
 
-    /// <summary>Settings every storefront instance gets on top of the topology's (e.g. <c>Seed__Products</c>, <c>Admin__Email</c>).</summary>
-    public Dictionary<string, string> StorefrontEnvironment { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The section of settings every storefront instance gets on top of the topology's (e.g.
+    /// <c>Cluster:StorefrontEnvironment:Seed:Products</c> becomes <c>Seed__Products</c>). Read by
+    /// <see cref="StorefrontSettings"/>, not bound: a dictionary binding would drop nested keys.
+    /// </summary>
+    public const string StorefrontEnvironmentSection = SectionName + ":StorefrontEnvironment";
+
+    /// <summary>Every value under <see cref="StorefrontEnvironmentSection"/>, as environment variable names.</summary>
+    public static Dictionary<string, string> StorefrontSettings(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        configuration.GetSection(StorefrontEnvironmentSection).AsEnumerable(makePathsRelative: true)
+            .Where(pair => pair.Value is not null)
+            .ToDictionary(pair => pair.Key.Replace(":", "__", StringComparison.Ordinal), pair => pair.Value!, StringComparer.Ordinal);
 
     /// <summary>How long a started process may take to answer its readiness probe.</summary>
     [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
@@ -59,6 +69,14 @@ public sealed class ClusterOptions
     /// <summary>How long a draining destination may keep requests in flight at the gateway before it is stopped anyway.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan GatewayDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Requests a new instance gets from the controller after it is ready and before it joins the gateway (catalog,
+    /// product and search reads): a cold process (JIT, empty caches, no pooled connections) would otherwise serve its
+    /// first clients slowly — and a canary's cold p99 fails a latency comparison it does not deserve to fail.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int WarmUpRequests { get; set; } = 200;
 
     /// <summary>Between two readiness probes, two looks at a draining destination.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:00:10")]

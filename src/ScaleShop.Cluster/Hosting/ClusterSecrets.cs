@@ -14,7 +14,7 @@ public sealed class ClusterSecrets
     public const string ControlKeyFile = "control.key";
     private const string FileName = "secrets.json";
 
-    public ClusterSecrets(IOptions<ClusterOptions> options)
+    public ClusterSecrets(IOptions<ClusterOptions> options, Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
         var cluster = options.Value;
         Directory.CreateDirectory(cluster.StateDirectory);
@@ -25,8 +25,9 @@ public sealed class ClusterSecrets
         WritePrivate(Path.Combine(cluster.StateDirectory, ControlKeyFile), stored.ControlKey);
         GatewayAdminKey = stored.GatewayAdminKey;
         ControlKey = stored.ControlKey;
-        AdminEmail = cluster.StorefrontEnvironment.GetValueOrDefault("Admin__Email") ?? stored.AdminEmail;
-        AdminPassword = cluster.StorefrontEnvironment.GetValueOrDefault("Admin__Password") ?? stored.AdminPassword;
+        var storefront = ClusterOptions.StorefrontSettings(configuration);
+        AdminEmail = storefront.GetValueOrDefault("Admin__Email") ?? stored.AdminEmail;
+        AdminPassword = storefront.GetValueOrDefault("Admin__Password") ?? stored.AdminPassword;
     }
 
     public string GatewayAdminKey { get; }

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using ScaleShop.Cluster.Fleet;
+using ScaleShop.Cluster.Rollouts;
+
+namespace ScaleShop.Cluster.Hosting;
+
+/// <summary>Where a running controller is: <c>&lt;state&gt;/controller.json</c>, read by the CLI.</summary>
+public sealed record ControllerRecord(int Pid, Uri ControlUrl, Uri PublicUrl, Uri GatewayAdminUrl, DateTimeOffset StartedAt)
+{
+    public const string FileName = "controller.json";
+
+    public static ControllerRecord? Read(string stateDirectory)
+    {
+        var path = Path.Combine(stateDirectory, FileName);
+        return File.Exists(path) ? JsonSerializer.Deserialize<ControllerRecord>(File.ReadAllText(path)) : null;
+    }
+}
+
+/// <summary>
+/// Brings the cluster up once the control API listens (so <c>cluster status</c> can watch it start), keeps the fixed
+/// parts and the instances running (a crashed one is started again), and takes everything down when the
+/// controller stops — SIGTERM, <c>cluster down</c> or Ctrl-C alike — so no process is left behind.
+/// </summary>
+public sealed class ClusterLifecycle(
+    IOptions<ClusterOptions> options, ClusterController controller, FixedParts parts, StorefrontFleet fleet, IHostApplicationLifetime lifetime,
+    ILogger<ClusterLifecycle> logger) : BackgroundService
+{
+    private string RecordPath => Path.Combine(options.Value.StateDirectory, ControllerRecord.FileName);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var cluster = options.Value;
+        Directory.CreateDirectory(cluster.LogsDirectory);
+        await File.WriteAllTextAsync(RecordPath, JsonSerializer.Serialize(new ControllerRecord(
+            Environment.ProcessId, cluster.ControlUrl, cluster.PublicUrl, cluster.GatewayAdminUrl, DateTimeOffset.UtcNow)), stoppingToken);
+        try
+        {
+            await controller.StartAsync(stoppingToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Phase Failed says why (cluster status); what did start is stopped now, the controller waits for `cluster down`.
+            await controller.StopAsync(stoppingToken);
+            return;
+        }
+
+        using var timer = new PeriodicTimer(cluster.SuperviseInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await parts.ReviveAsync(stoppingToken);
+                await ReplaceCrashedAsync(stoppingToken);
+            }
+            catch (Exception exception) when (exception is InstanceStartException or HttpRequestException or IOException)
+            {
+                logger.LogError(exception, "Supervision round failed; trying again");
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await controller.StopAsync(cancellationToken);
+        File.Delete(RecordPath);
+        logger.LogInformation("Cluster down: every process stopped");
+    }
+
+    private async Task ReplaceCrashedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var crashed in fleet.Instances.Where(i => i.Process.HasExited && i.State == InstanceState.Serving))
+        {
+            var weight = crashed.Weight;
+            logger.LogError("{Instance} exited with {ExitCode} while serving; replacing it (log: {Log})", crashed.Id, crashed.Process.ExitCode, crashed.Process.LogPath);
+            await fleet.ForgetAsync(crashed, cancellationToken);
+            if (weight > 0 && !lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                var replacement = await fleet.StartAsync(crashed.Version, cancellationToken);
+                await fleet.SetWeightAsync(replacement, weight, cancellationToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Net;
+using ScaleShop.Cluster.Rollouts;
+
+namespace ScaleShop.Cluster.Tests;
+
+[Collection(nameof(AloneOnTheMachine))]
+public sealed class ZeroDowntimeTests(ClusterFixture fixture, ITestOutputHelper output)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private ClusterProcess Cluster => fixture.Cluster;
+
+    [Fact]
+    public async Task A_rolling_deploy_under_load_fails_no_request_and_a_rollback_after_it_is_instant()
+    {
+        var status = await Cluster.StatusAsync(Cancel);
+        var from = status.CurrentVersion!;
+        var to = "good-" + Guid.NewGuid().ToString("N")[..6];
+        Cluster.Publish(to);
+        await using var load = fixture.Load();
+        await Task.Delay(TimeSpan.FromSeconds(2), Cancel); // the load is running before the deploy starts
+
+        var started = load.Now;
+        var watch = Stopwatch.StartNew();
+        var rollout = await Cluster.DeployAsync(to, TimeSpan.FromMinutes(2), Cancel);
+        var deployed = watch.Elapsed;
+        var promotedAt = load.Now;
+        Assert.True(rollout.Phase == nameof(RolloutPhase.Promoted), $"{rollout.Phase}: {rollout.Message}");
+        await Task.Delay(TimeSpan.FromSeconds(2), Cancel);
+        var during = load.Figures(started, promotedAt);
+        output.WriteLine($"rolling deploy {from} → {to}: {deployed.TotalSeconds:0.0} s, {rollout.Verdicts.Count} verdicts, last: {rollout.Verdicts.LastOrDefault()?.Summary}");
+        output.WriteLine($"  load during the deploy: {during}");
+        Assert.Equal(0, during.Failures);
+        var after = load.Figures(promotedAt + TimeSpan.FromSeconds(1), load.Now);
+        Assert.All(after.ByVersion.Keys, version => Assert.Equal(to, version));
+
+        // Rollback: the previous version is still warm, so it is weights only.
+        var rollbackSent = load.Now;
+        using var response = await Cluster.PostAsync("api/cluster/rollback", null, Cancel);
+        var rolledBackAt = load.Now;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var view = (await response.Content.ReadFromJsonAsync<RollbackView>(Cancel))!;
+        await Task.Delay(TimeSpan.FromSeconds(4), Cancel);
+        var afterRollback = load.Figures(rolledBackAt, load.Now);
+        output.WriteLine($"rollback {view.From} → {view.To}: {view.ElapsedMs:0} ms at the controller, {(rolledBackAt - rollbackSent).TotalMilliseconds:0} ms for the client");
+        output.WriteLine($"  load after the rollback: {afterRollback}");
+        output.WriteLine($"  load over the whole scenario: {load.Figures(TimeSpan.Zero, load.Now)}");
+        Assert.Equal(from, view.To);
+        Assert.True(view.ElapsedMs < 1000, $"rollback took {view.ElapsedMs} ms");
+        Assert.Equal(0, afterRollback.Failures);
+        Assert.All(afterRollback.ByVersion.Keys, version => Assert.Equal(from, version));
+        Assert.Equal(from, (await Cluster.StatusAsync(Cancel)).CurrentVersion);
+    }
+
+    [Fact]
+    public async Task A_bad_version_is_caught_by_the_canary_and_rolled_back_automatically()
+    {
+        var from = (await Cluster.StatusAsync(Cancel)).CurrentVersion!;
+        var bad = "bad-" + Guid.NewGuid().ToString("N")[..6];
+        var faults = new Dictionary<string, string> { ["Chaos__Enabled"] = "true" };
+        for (var shard = 0; shard < 4; shard++)
+        {
+            faults[$"Chaos__Dependencies__db.shard{shard}__FaultRate"] = "0.6";
+        }
+
+        Cluster.Publish(bad, faults);
+        await using var load = fixture.Load();
+        await Task.Delay(TimeSpan.FromSeconds(2), Cancel);
+        var started = load.Now;
+        var rollout = await Cluster.DeployAsync(bad, TimeSpan.FromMinutes(2), Cancel);
+        var ended = load.Now;
+        Assert.True(rollout.Phase == nameof(RolloutPhase.RolledBack), $"{rollout.Phase}: {rollout.Message}");
+        Assert.NotNull(rollout.CanaryToRollbackSeconds);
+        var figures = load.Figures(started, ended);
+        var canaryRequests = figures.ByVersion.GetValueOrDefault(bad);
+        output.WriteLine($"bad canary {bad}: rolled back {rollout.CanaryToRollbackSeconds:0.0} s after it took traffic; {rollout.Message}");
+        foreach (var verdict in rollout.Verdicts)
+        {
+            output.WriteLine($"  {verdict.At:HH:mm:ss.f} {verdict.Outcome}: {verdict.Summary}");
+        }
+
+        output.WriteLine($"  load during the rollout: {figures}; the canary answered {canaryRequests}");
+        Assert.True(figures.Failures < ClusterFixture.CanaryShare * figures.Requests, $"{figures.Failures} failures of {figures.Requests}");
+        Assert.Equal(from, (await Cluster.StatusAsync(Cancel)).CurrentVersion);
+        Assert.DoesNotContain((await Cluster.StatusAsync(Cancel)).Instances, i => i.Version == bad);
+    }
+
+    [Fact]
+    public async Task The_autoscaler_adds_instances_on_a_load_step_and_removes_them_when_it_drops_without_a_failed_request()
+    {
+        var initial = (await Cluster.StatusAsync(Cancel)).Instances.Count(i => i.State == "Serving" && i.Weight > 0);
+        await using var load = fixture.Load(workers: 1);
+        (await Cluster.PutAsync("api/cluster/autoscale", new { enabled = true }, Cancel)).EnsureSuccessStatusCode();
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            var low = await ServingAsync(n => n == 1, TimeSpan.FromSeconds(60));
+            output.WriteLine($"autoscaler: {initial} → {low} instance(s) at a light load in {watch.Elapsed.TotalSeconds:0.0} s");
+
+            load.SetWorkers(8);
+            var stepAt = load.Now;
+            watch.Restart();
+            var high = await ServingAsync(n => n >= 2, TimeSpan.FromSeconds(60));
+            var upAfter = watch.Elapsed;
+            await Task.Delay(TimeSpan.FromSeconds(4), Cancel);
+            var stepFigures = load.Figures(stepAt, load.Now);
+            output.WriteLine($"  load step to 8 workers: {high} instance(s) after {upAfter.TotalSeconds:0.0} s; {stepFigures}");
+
+            load.SetWorkers(1);
+            var dropAt = load.Now;
+            watch.Restart();
+            var after = await ServingAsync(n => n == 1, TimeSpan.FromSeconds(60));
+            var downAfter = watch.Elapsed;
+            await Task.Delay(TimeSpan.FromSeconds(3), Cancel);
+            var dropFigures = load.Figures(dropAt, load.Now);
+            output.WriteLine($"  load drop to 1 worker: {after} instance(s) after {downAfter.TotalSeconds:0.0} s; {dropFigures}");
+            var whole = load.Figures(TimeSpan.Zero, load.Now);
+            output.WriteLine($"  whole scenario: {whole}");
+            Assert.Equal(0, whole.Failures);
+        }
+        finally
+        {
+            (await Cluster.PutAsync("api/cluster/autoscale", new { enabled = false }, CancellationToken.None)).Dispose();
+            (await Cluster.PutAsync("api/cluster/scale", new { instances = 2 }, CancellationToken.None)).Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_deploy_whose_migration_would_break_the_running_version_is_refused_before_anything_starts()
+    {
+        var status = await Cluster.StatusAsync(Cancel);
+        var breaking = "breaking-" + Guid.NewGuid().ToString("N")[..6];
+        Cluster.Publish(breaking);
+        var scripts = Cluster.Versions.MigrationsOf(breaking);
+        await File.WriteAllTextAsync(Path.Combine(scripts, "Sqlite", "Catalog", "0100_drop_product_name.sql"),
+            "ALTER TABLE products DROP COLUMN name;\n", Cancel);
+
+        var rollout = await Cluster.DeployAsync(breaking, TimeSpan.FromSeconds(30), Cancel);
+        output.WriteLine($"{rollout.Phase}: {rollout.Message}");
+        Assert.Equal(nameof(RolloutPhase.Refused), rollout.Phase);
+        Assert.Contains("0100_drop_product_name.sql", rollout.Message, StringComparison.Ordinal);
+        Assert.Null(rollout.CanaryStartedAt);
+        var after = await Cluster.StatusAsync(Cancel);
+        Assert.Equal(status.CurrentVersion, after.CurrentVersion);
+        Assert.DoesNotContain(after.Instances, i => i.Version == breaking);
+    }
+
+    [Fact]
+    public async Task Bad_input_to_the_control_api_is_problem_details_naming_the_field()
+    {
+        using var deploy = await Cluster.PostAsync("api/cluster/deployments", new { version = "" }, Cancel);
+        Assert.Equal(HttpStatusCode.BadRequest, deploy.StatusCode);
+        Assert.Contains("version", await deploy.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        using var missing = await Cluster.PostAsync("api/cluster/deployments", new { version = "never-published" }, Cancel);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using var scale = await Cluster.PutAsync("api/cluster/scale", new { instances = 0 }, Cancel);
+        Assert.Equal(HttpStatusCode.BadRequest, scale.StatusCode);
+        Assert.Contains("instances", await scale.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+    }
+
+    private async Task<int> ServingAsync(Func<int, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            var status = await Cluster.StatusAsync(Cancel);
+            var serving = status.Instances.Count(i => i.State == "Serving" && i.Weight > 0 && i.Version == status.CurrentVersion);
+            if (condition(serving))
+            {
+                return serving;
+            }
+
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"instances: {serving}; autoscaler: {status.Autoscale}");
+            await Task.Delay(250, Cancel);
+        }
+    }
+}

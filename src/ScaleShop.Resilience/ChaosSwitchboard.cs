@@ -32,7 +32,11 @@ public sealed class ChaosOptions
 
     public bool Enabled { get; set; }
 
-    /// <summary>Faults configured at start, by dependency name (e.g. <c>db.shard2</c>, <c>payments</c>; dots, not colons, which configuration reads as nesting).</summary>
+    /// <summary>
+    /// Faults configured at start, by dependency name (e.g. <c>db.shard2</c>, <c>payments</c>; dots, not colons, which
+    /// configuration reads as nesting). They take effect once the host has started, so an instance configured with
+    /// them still migrates and joins: they stand for a release that misbehaves under traffic, not one that cannot boot.
+    /// </summary>
     public Dictionary<string, DependencyFault> Dependencies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
@@ -44,6 +48,7 @@ public sealed class ChaosSwitchboard(IOptionsMonitor<ChaosOptions> options, ILog
 {
     private readonly ConcurrentDictionary<string, DependencyFault> _overrides = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, byte> _known = new(StringComparer.OrdinalIgnoreCase);
+    private volatile bool _configuredArmed;
 
     public bool Enabled => options.CurrentValue.Enabled;
 
@@ -63,7 +68,7 @@ public sealed class ChaosSwitchboard(IOptionsMonitor<ChaosOptions> options, ILog
             return null;
         }
 
-        var fault = _overrides.TryGetValue(dependency, out var set) ? set : current.Dependencies.GetValueOrDefault(dependency);
+        var fault = _overrides.TryGetValue(dependency, out var set) ? set : _configuredArmed ? current.Dependencies.GetValueOrDefault(dependency) : null;
         return fault is { IsActive: true } ? fault : null;
     }
 
@@ -78,6 +83,17 @@ public sealed class ChaosSwitchboard(IOptionsMonitor<ChaosOptions> options, ILog
         _overrides[dependency] = fault;
         logger.LogWarning("Chaos on {Dependency}: {FaultRate:P0} of calls fail, {LatencyRate:P0} delayed by {LatencyMs} ms",
             dependency, fault.FaultRate, fault.LatencyRate, fault.LatencyMs);
+    }
+
+    /// <summary>Puts the configured faults in force (the host calls this once it has started).</summary>
+    public void ArmConfiguredFaults()
+    {
+        _configuredArmed = true;
+        if (Enabled && options.CurrentValue.Dependencies.Values.Any(f => f.IsActive))
+        {
+            logger.LogWarning("Chaos: faults from configuration are now in force on {Dependencies}",
+                string.Join(", ", options.CurrentValue.Dependencies.Where(d => d.Value.IsActive).Select(d => d.Key)));
+        }
     }
 
     /// <summary>Lifts every fault set at run time (configured ones stay, behind the kill switch).</summary>

@@ -17,6 +17,27 @@ public static class ResilienceExtensions
         services.AddOptions<ChaosOptions>().Bind(configuration.GetSection(ChaosOptions.SectionName));
         services.AddSingleton<ChaosSwitchboard>();
         services.AddSingleton<CircuitStates>();
+        services.AddHostedService<ConfiguredFaultsArming>();
         return services;
     }
+}
+
+/// <summary>Arms the configured chaos faults after every hosted service has started (migrations and seeding included).</summary>
+internal sealed class ConfiguredFaultsArming(ChaosSwitchboard switchboard) : Microsoft.Extensions.Hosting.IHostedLifecycleService
+{
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        switchboard.ArmConfiguredFaults();
+        return Task.CompletedTask;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

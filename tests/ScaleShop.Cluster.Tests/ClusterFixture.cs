@@ -24,7 +24,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["Autoscale__Interval"] = "00:00:02",
         ["Autoscale__MinInstances"] = "1",
         ["Autoscale__MaxInstances"] = "3",
-        ["Autoscale__TargetPerInstance"] = "25",
+        ["Autoscale__TargetPerInstance"] = "40", // one paced worker (≤ 25 req/s) needs one instance; eight need the maximum
         ["Autoscale__ScaleUpStabilization"] = "00:00:00",
         ["Autoscale__ScaleDownStabilization"] = "00:00:06",
         ["Autoscale__ScaleDownCooldown"] = "00:00:06",

@@ -7,6 +7,7 @@ using ScaleShop.Cluster.Fleet;
 using ScaleShop.Cluster.Processes;
 using ScaleShop.Cluster.Rollouts;
 using ScaleShop.Cluster.Versions;
+using ScaleShop.Testing;
 
 namespace ScaleShop.Cluster.Tests;
 
@@ -49,6 +50,9 @@ public sealed class ClusterProcess : IAsyncDisposable
 
     public ReleaseManifest Publish(string version, IReadOnlyDictionary<string, string>? environment = null) => Publish(Versions, version, environment);
 
+    // On PostgreSQL this names the fixture's databases (their prefix), as it does for every other fixture.
+    private static string DataDirectoryOf(string state) => Path.Combine(state, "data");
+
     public static async Task<ClusterProcess> StartAsync(int instances, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
     {
         var state = Path.Combine(Path.GetTempPath(), "scaleshop-cluster-tests", Guid.NewGuid().ToString("N"));
@@ -82,6 +86,17 @@ public sealed class ClusterProcess : IAsyncDisposable
             ["Cluster__StorefrontEnvironment__Slo__ObjectivesPath"] = objectives,
             ["Logging__LogLevel__Default"] = "Information",
         };
+        if (TestStorage.IsPostgres)
+        {
+            // The PostgreSQL pass runs the cluster on the production topology: the instances share fresh databases
+            // of their own on the shards and replica, Redis as cache backplane and NATS JetStream as the bus.
+            environment["Cluster__Topology"] = "Postgres";
+            foreach (var (key, value) in TestStorage.Settings(DataDirectoryOf(state)))
+            {
+                environment[key.Replace(":", "__", StringComparison.Ordinal)] = value ?? "";
+            }
+        }
+
         foreach (var (key, value) in settings)
         {
             environment[key] = value;
@@ -197,9 +212,14 @@ public sealed class ClusterProcess : IAsyncDisposable
         await DownAsync(TimeSpan.FromMinutes(2));
         _control.Dispose();
         _process.Dispose();
+        await TestStorage.DeleteAsync(DataDirectoryOf(State));
         try
         {
-            Directory.Delete(State, recursive: true);
+            // KEEP_CLUSTER_STATE=1 keeps the state folder (every process's log) for a post-mortem.
+            if (Environment.GetEnvironmentVariable("KEEP_CLUSTER_STATE") is null)
+            {
+                Directory.Delete(State, recursive: true);
+            }
         }
         catch (IOException)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using ScaleShop.Cluster.Rollouts;
+using ScaleShop.Testing;
 
 namespace ScaleShop.Cluster.Tests;
 
@@ -133,7 +134,7 @@ public sealed class ZeroDowntimeTests(ClusterFixture fixture, ITestOutputHelper 
         var breaking = "breaking-" + Guid.NewGuid().ToString("N")[..6];
         Cluster.Publish(breaking);
         var scripts = Cluster.Versions.MigrationsOf(breaking);
-        await File.WriteAllTextAsync(Path.Combine(scripts, "Sqlite", "Catalog", "0100_drop_product_name.sql"),
+        await File.WriteAllTextAsync(Path.Combine(scripts, TestStorage.Provider, "Catalog", "0100_drop_product_name.sql"),
             "ALTER TABLE products DROP COLUMN name;\n", Cancel);
 
         var rollout = await Cluster.DeployAsync(breaking, TimeSpan.FromSeconds(30), Cancel);

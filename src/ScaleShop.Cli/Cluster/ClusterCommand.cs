@@ -17,6 +17,9 @@ namespace ScaleShop.Cli.Cluster;
 public static class ClusterCommand
 {
     public const string DefaultState = "/var/tmp/scaleshop-cluster";
+
+    /// <summary>What a first `cluster up` publishes the current build as.</summary>
+    private const string FirstVersion = "v1";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
     public static Option<string> StateOption() =>
@@ -52,6 +55,18 @@ public static class ClusterCommand
                 return 1;
             }
 
+            string? published = null;
+            // A first `up` on a fresh state folder has nothing to run: publish the current build as the first version.
+            var store = new VersionStore(Path.Combine(stateDirectory, "versions"));
+            var firstVersion = parse.GetValue(version) ?? FirstVersion;
+            if (!store.Exists(firstVersion) && (!Directory.Exists(store.Directory) || !Directory.EnumerateDirectories(store.Directory).Any()))
+            {
+                AnsiConsole.MarkupLine($"No version published yet: publishing the current build as [green]{Markup.Escape(firstVersion)}[/]");
+                await store.PublishProjectAsync(firstVersion, Path.Combine(RepositoryRoot.Find(), "src", "ScaleShop.Storefront", "ScaleShop.Storefront.csproj"),
+                    "Release", new Dictionary<string, string>(), line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), cancellationToken);
+                published = firstVersion;
+            }
+
             var controller = ControllerAssembly();
             Directory.CreateDirectory(Path.Combine(stateDirectory, "logs"));
             var settings = new Dictionary<string, string>
@@ -64,7 +79,7 @@ public static class ClusterCommand
                 ["Cluster__ControlUrl"] = parse.GetValue(controlUrl)!,
                 ["Autoscale__Enabled"] = parse.GetValue(autoscale) ? "true" : "false",
             };
-            if (parse.GetValue(version) is { } initial)
+            if ((parse.GetValue(version) ?? published) is { } initial)
             {
                 settings["Cluster__InitialVersion"] = initial;
             }
@@ -98,7 +113,19 @@ public static class ClusterCommand
             }
 
             Render(status);
-            return status.Phase == "Running" ? 0 : 2;
+            if (status.Phase == "Running")
+            {
+                return 0;
+            }
+
+            // A cluster that could not start is not left half-up: the controller stops what it started on SIGTERM.
+            AnsiConsole.MarkupLine($"[red]The cluster did not start ({Markup.Escape(status.Phase)})[/]: stopping the controller; see its log.");
+            using (var stop = System.Diagnostics.Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await stop.WaitForExitAsync(cancellationToken);
+            }
+
+            return 2;
         });
         return up;
     }

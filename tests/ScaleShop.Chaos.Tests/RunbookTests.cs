@@ -159,6 +159,26 @@ public sealed class RunbookTests
     }
 
     [Fact]
+    public async Task Words_like_syntax_error_in_what_a_step_prints_are_not_rot()
+    {
+        // A diagnosis step that tails a server log: the log may well say "syntax error" or "No such file or directory".
+        var result = await DrillAsync("""
+            # Log
+            ```sh runbook
+            X=1
+            ```
+            ```sh runbook
+            printf 'ERROR:  syntax error at or near "x"\nWARNING:  could not open directory "base/1": No such file or directory\n'
+            ```
+            ```sh runbook verify
+            true
+            ```
+            """);
+
+        Assert.True(result.Passed, string.Join('\n', result.Rotten));
+    }
+
+    [Fact]
     public async Task A_step_that_hangs_is_stopped_at_its_timeout()
     {
         var result = await DrillAsync("""

@@ -13,6 +13,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["Rollout__CanaryShare"] = CanaryShare.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Rollout__AnalysisInterval"] = "00:00:02",
         ["Rollout__MaxAnalysisDuration"] = "00:01:00",
+        ["Rollout__CanaryWarmUp"] = "00:00:06", // its cold start is left out of the latency comparison
         ["Rollout__KeepPreviousWarmFor"] = "00:10:00",
         ["Rollout__Canary__MinRequests"] = "80",
         ["Rollout__Canary__MinRequestsForFastFail"] = "20",

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace ScaleShop.Chaos.Runbooks;
 
@@ -34,11 +35,11 @@ public sealed record DrillResult(
 /// </summary>
 public sealed class RunbookDrill(DrillSettings settings, Action<string>? log = null)
 {
-    // Failures no system state explains: the block itself is wrong.
-    private static readonly string[] RotSigns =
-    [
-        "command not found", "syntax error", "unbound variable", "compile error", "No such file or directory", "unexpected EOF",
-    ];
+    // Failures no system state explains: the block itself is wrong. Only the shell's and jq's own complaints count —
+    // a step's legitimate output (a server log it tails) may well contain "syntax error" or "No such file".
+    private static readonly Regex RotSign = new(
+        @"^(bash: (-c: )?line \d+: .*(command not found|unbound variable|syntax error.*|unexpected EOF.*)|jq: error: .*|jq: \d+ compile errors?)$",
+        RegexOptions.Multiline | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
     private const int CommandNotFound = 127;
     private const int OutputKeptChars = 4000;
@@ -105,7 +106,7 @@ public sealed class RunbookDrill(DrillSettings settings, Action<string>? log = n
     private static string? RotIn(BlockRun run) =>
         run.ExitCode == CommandNotFound
             ? "a command is not found (exit 127)"
-            : RotSigns.FirstOrDefault(sign => run.Output.Contains(sign, StringComparison.Ordinal));
+            : RotSign.Match(run.Output) is { Success: true } sign ? sign.Value : null;
 
     private async Task<BlockRun> RunBlockAsync(RunbookBlock setup, RunbookBlock block, bool strict, CancellationToken cancellationToken)
     {

@@ -349,10 +349,21 @@ public sealed class ClusterController(
     {
         var options = rolloutOptions.Value;
         var deadline = DateTimeOffset.UtcNow + options.MaxAnalysisDuration;
+        var warmUpEnds = DateTimeOffset.UtcNow + options.CanaryWarmUp;
+        var warm = options.CanaryWarmUp <= TimeSpan.Zero;
         using var timer = new PeriodicTimer(options.AnalysisInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
-            var (outcome, reason) = await JudgeAsync(rollout, before, cancellationToken);
+            if (!warm && DateTimeOffset.UtcNow >= warmUpEnds)
+            {
+                // From here on both versions are compared on warm traffic only: the cold start is left out.
+                before = await gateway.TrafficAsync(cancellationToken);
+                warm = true;
+                logger.LogInformation("Rollout {Id}: canary warm after {WarmUp}; its comparison starts now", rollout.Id, options.CanaryWarmUp);
+                continue;
+            }
+
+            var (outcome, reason) = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: warm);
             switch (outcome)
             {
                 case CanaryOutcome.Fail:
@@ -370,17 +381,28 @@ public sealed class ClusterController(
     /// <summary>During the roll: only a failure stops it (inconclusive is fine, the canary already passed).</summary>
     private async Task<string?> AnalyseOnceAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken)
     {
-        var (outcome, reason) = await JudgeAsync(rollout, before, cancellationToken);
+        // New instances of the version join cold during the roll: their latency was judged on the warm canary already.
+        var (outcome, reason) = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: false);
         return outcome == CanaryOutcome.Fail ? reason : null;
     }
 
-    private async Task<(CanaryOutcome Outcome, string Reason)> JudgeAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken)
+    private async Task<(CanaryOutcome Outcome, string Reason)> JudgeAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken, bool judgeLatency)
     {
         var now = await gateway.TrafficAsync(cancellationToken);
         // The same period for both: everything each version served since the canary joined.
         var baseline = now.Window(rollout.From).Minus(before.Window(rollout.From));
         var canary = now.Window(rollout.To).Minus(before.Window(rollout.To));
         var verdict = CanaryAnalysis.Compare(baseline, canary, canaryOptions.Value);
+        if (!judgeLatency && verdict.Errors.Outcome != CanaryOutcome.Fail && verdict.Outcome != CanaryOutcome.Inconclusive)
+        {
+            // Cold instances: only their errors may decide now (a latency Fail or a Pass waits for warm traffic).
+            verdict = verdict with
+            {
+                Outcome = CanaryOutcome.Inconclusive,
+                Summary = $"warming up, errors only: {verdict.Errors.Detail}",
+            };
+        }
+
         rollout.Record(new VerdictView(DateTimeOffset.UtcNow, verdict.Outcome.ToString(), verdict.Summary, baseline.Requests, baseline.Failures, canary.Requests, canary.Failures));
         logger.LogInformation("Rollout {Id} verdict {Outcome}: {Summary}", rollout.Id, verdict.Outcome, verdict.Summary);
         if (verdict.Outcome == CanaryOutcome.Fail)

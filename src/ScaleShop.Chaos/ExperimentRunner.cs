@@ -6,14 +6,7 @@ namespace ScaleShop.Chaos;
 /// <param name="Drill">When set, the experiment's runbook is run while the fault is in place, in place of the rollback.</param>
 public sealed record RunSettings(
     Uri StorefrontUrl, string AdminEmail, string AdminPassword, string TopologyScript, IReadOnlyDictionary<string, string> Variables, bool Short,
-    DrillOptions? Drill = null);
-
-/// <summary>How a drill runs the experiment's runbook (see <see cref="Runbooks.RunbookDrill"/>).</summary>
-public sealed record DrillOptions(string RepositoryRoot, TimeSpan StepTimeout, TimeSpan VerifyDeadline, TimeSpan VerifyInterval)
-{
-    public static DrillOptions For(string repositoryRoot) =>
-        new(repositoryRoot, StepTimeout: TimeSpan.FromSeconds(30), VerifyDeadline: TimeSpan.FromMinutes(2), VerifyInterval: TimeSpan.FromSeconds(2));
-}
+    Runbooks.DrillSettings? Drill = null);
 
 /// <summary>
 /// Runs one experiment against a running system: load starts and warms up; the steady state is checked
@@ -167,14 +160,14 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
         return new ExperimentResult(experiment, settings.Short, startedAt, settings.StorefrontUrl.ToString(), phases, watcher.Transitions,
             watcher.FailedPolls, orders, timeline, aborted, failures, drill);
 
-        async Task<Runbooks.DrillResult> DrillAsync(DrillOptions options, StorefrontAdmin admin, CancellationToken token)
+        async Task<Runbooks.DrillResult> DrillAsync(Runbooks.DrillSettings drillSettings, StorefrontAdmin admin, CancellationToken token)
         {
             if (experiment.Runbook is null)
             {
                 throw new InvalidOperationException($"Experiment {experiment.Name} names no runbook: there is nothing to drill.");
             }
 
-            var runbook = Runbooks.Runbook.Read(Path.Combine(options.RepositoryRoot, experiment.Runbook));
+            var runbook = Runbooks.Runbook.Read(Path.Combine(drillSettings.RepositoryRoot, experiment.Runbook));
             Note($"drill: running {experiment.Runbook} ({runbook.Steps.Count()} steps, then its verification)");
             var environment = new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -194,7 +187,7 @@ public sealed class ExperimentRunner(RunSettings settings, Action<string>? log =
             }
 
             var result = await new Runbooks.RunbookDrill(
-                new Runbooks.DrillSettings(options.RepositoryRoot, environment, options.StepTimeout, options.VerifyDeadline, options.VerifyInterval),
+                drillSettings with { Environment = environment },
                 line => Note(line)).RunAsync(runbook, token);
             Note(result.Recovered
                 ? FormattableString.Invariant($"drill: verified {result.RecoveredAfter!.Value.TotalSeconds:F1} s after the runbook's actions")

@@ -21,7 +21,9 @@ public sealed class ShardMoveRunbookTests : RealProcessTest
             using var anonymous = new HttpClient { BaseAddress = storefront.Address };
             var session = await (await anonymous.PostAsJsonAsync("/api/v1/sessions", new { email = StorefrontApp.AdminEmail, password = StorefrontApp.AdminPassword }, ct))
                 .ReadAsync<StorefrontApp.TokenDto>();
-            using var admin = await storefront.SignedInAsync(StorefrontApp.AdminEmail, StorefrontApp.AdminPassword, ct);
+            // One admin session: the test reads with it, and the runbook gets its token.
+            using var admin = new HttpClient { BaseAddress = storefront.Address };
+            admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", session.AccessToken);
             var before = await (await admin.GetAsync("/api/v1/admin/shards", ct)).ReadAsync<ShardsDto>();
             var source = before.Layout.Last(l => l.LogicalShards.Count > 0);
             var target = before.Layout.First(l => l.PhysicalDatabase != source.PhysicalDatabase).PhysicalDatabase;

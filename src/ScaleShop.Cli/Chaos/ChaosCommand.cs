@@ -84,7 +84,7 @@ public static class ChaosCommand
 
             var settings = new RunSettings(new Uri(parse.GetValue(url)!), email, password, parse.GetValue(topology)!,
                 (parse.GetValue(variables) ?? []).Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1], StringComparer.Ordinal), parse.GetValue(shortVersion),
-                parse.GetValue(drill) ? DrillOptions.For(Path.GetFullPath(parse.GetValue(repository)!)) : null);
+                parse.GetValue(drill) ? ScaleShop.Chaos.Runbooks.DrillSettings.For(Path.GetFullPath(parse.GetValue(repository)!)) : null);
             if (settings.Drill is not null && experiment.Runbook is null)
             {
                 AnsiConsole.MarkupLine($"[red]--drill:[/] {Markup.Escape(experiment.Name)} names no runbook (\"runbook\": \"docs/runbooks/….md\").");

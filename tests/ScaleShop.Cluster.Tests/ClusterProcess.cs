@@ -50,8 +50,11 @@ public sealed class ClusterProcess : IAsyncDisposable
 
     public ReleaseManifest Publish(string version, IReadOnlyDictionary<string, string>? environment = null) => Publish(Versions, version, environment);
 
-    // On PostgreSQL this names the fixture's databases (their prefix), as it does for every other fixture.
-    private static string DataDirectoryOf(string state) => Path.Combine(state, "data");
+    // On PostgreSQL this folder's name is the prefix of the cluster's databases, NATS streams and Redis keys, as it is for
+    // every other fixture, so it must be as unique as the state folder: a fixed "data" gave every cluster the same
+    // databases, and a test's own cluster dropped them on disposal under the shared cluster's feet (its v1 then
+    // answered 503 "database t_data_catalog does not exist" and every deploy after it was refused on the error budget).
+    private static string DataDirectoryOf(string state) => Path.Combine(state, Path.GetFileName(state));
 
     public static async Task<ClusterProcess> StartAsync(int instances, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
     {

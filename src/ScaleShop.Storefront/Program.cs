@@ -14,12 +14,14 @@ using ScaleShop.Storefront.Orders;
 using ScaleShop.Storefront.Recommendations;
 using ScaleShop.Storefront.Search;
 using ScaleShop.Storefront.Resilience;
+using ScaleShop.Storefront.Web;
 
 // Settings ship beside the binary, so the process may start from any folder (relative data paths follow it).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddServiceDefaults();
 builder.AddStorefrontApi();
 builder.AddAccounts();
+builder.AddStorefrontWeb();
 builder.Services.AddScaleShopData(builder.Configuration);
 builder.Services.AddStorefrontCaching(builder.Configuration);
 builder.Services.AddMessaging(builder.Configuration);
@@ -35,9 +37,11 @@ app.UseJourneyMetrics();
 app.UseProblemDetailsForErrors();
 app.UseGracefulShutdown();
 app.UseOpsDashboardPage();
+app.UseConsistencyCookie();
 app.UseConsistencyTokens();
 app.UseAuthentication();
 app.UseServiceProtection();
+app.UseStorefrontWeb();
 app.UseAuthorization();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
@@ -46,6 +50,7 @@ app.MapIncidentsApi();
 app.MapOpsDashboardApi();
 app.MapGroup("/api/v1")
     .MapCatalogApi().MapSearchApi().MapAccountsApi().MapCartApi().MapOrdersApi().MapRecommendationsApi().MapAdminApi().MapMessagingApi().MapChaosApi();
+app.MapStorefrontWeb();
 app.Run();
 
 /// <summary>Entry point, visible to the test host.</summary>

@@ -22,6 +22,25 @@ public sealed class AccountService(AccountStore store, IPasswordHasher<Account> 
     public const int PasswordMinLength = 8;
     public const int PasswordMaxLength = 128;
     public const int DisplayNameMaxLength = 100;
+    public const string EmailTakenMessage = "An account with this email already exists.";
+    public const string SignInFailedMessage = "The email or password is wrong.";
+
+    /// <summary>What a sign-in form must hold before a password is checked.</summary>
+    public static ValidationErrors ValidateSignIn(string? email, string? password)
+    {
+        var errors = new ValidationErrors();
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            errors.Add("email", "email is required.");
+        }
+
+        if (string.IsNullOrEmpty(password))
+        {
+            errors.Add("password", "password is required.");
+        }
+
+        return errors;
+    }
 
     // Verifying against a real hash when the email is unknown keeps both answers equally slow, so response
     // time does not reveal which emails are registered.
@@ -57,7 +76,11 @@ public sealed class AccountService(AccountStore store, IPasswordHasher<Account> 
     }
 
     /// <summary>An access token, or null for a wrong password or an unknown email alike.</summary>
-    public async Task<AccessToken?> SignInAsync(string? email, string? password, CancellationToken cancellationToken)
+    public async Task<AccessToken?> SignInAsync(string? email, string? password, CancellationToken cancellationToken) =>
+        await AuthenticateAsync(email, password, cancellationToken) is { } account ? tokens.Issue(account) : null;
+
+    /// <summary>The account whose password this is (the web storefront's cookie sign-in), or null for a wrong password or an unknown email alike.</summary>
+    public async Task<Account?> AuthenticateAsync(string? email, string? password, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(email) || email.Length > EmailMaxLength || string.IsNullOrEmpty(password) || password.Length > PasswordMaxLength)
         {
@@ -80,7 +103,7 @@ public sealed class AccountService(AccountStore store, IPasswordHasher<Account> 
                 break;
         }
 
-        return tokens.Issue(account);
+        return account;
     }
 
     /// <summary>Makes the configured admin exist with the configured password; the only path to the admin role.</summary>

@@ -27,23 +27,13 @@ public static class AccountsApi
             RegistrationOutcome.Registered registered => TypedResults.Created((string?)null, registered.Account),
             RegistrationOutcome.Invalid invalid => Problems.Validation(invalid.Errors),
             _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Email already registered",
-                detail: "An account with this email already exists.", extensions: new Dictionary<string, object?> { ["field"] = "email" }),
+                detail: AccountService.EmailTakenMessage, extensions: new Dictionary<string, object?> { ["field"] = "email" }),
         };
 
     private static async Task<Results<Ok<SignInResponse>, ValidationProblem, ProblemHttpResult>> SignIn(
         SignInRequest request, AccountService accounts, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
-        if (string.IsNullOrWhiteSpace(request.Email))
-        {
-            errors.Add("email", "email is required.");
-        }
-
-        if (string.IsNullOrEmpty(request.Password))
-        {
-            errors.Add("password", "password is required.");
-        }
-
+        var errors = AccountService.ValidateSignIn(request.Email, request.Password);
         if (!errors.IsEmpty)
         {
             return Problems.Validation(errors);
@@ -51,6 +41,6 @@ public static class AccountsApi
 
         return await accounts.SignInAsync(request.Email, request.Password, cancellationToken) is { } token
             ? TypedResults.Ok(new SignInResponse(token.Token, token.TokenType, token.ExpiresIn))
-            : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Sign-in failed", detail: "The email or password is wrong.");
+            : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Sign-in failed", detail: AccountService.SignInFailedMessage);
     }
 }

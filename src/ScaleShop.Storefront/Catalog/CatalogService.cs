@@ -16,7 +16,6 @@ public sealed class CatalogService
 {
     public const string SearchTag = "search";
     public const string PopularTag = "popular";
-    private const string AllListingsTag = "listing:all";
     private const int BestSellerPoolSize = 100;
 
     private readonly CatalogStore _store;
@@ -45,6 +44,12 @@ public sealed class CatalogService
     }
 
     public static string CategoryTag(long categoryId) => $"category:{categoryId}";
+
+    /// <summary>What shows this one product alone (its web page); evicted when it changes.</summary>
+    public static string ProductTag(long productId) => $"product:{productId}";
+
+    /// <summary>Lists of products across categories (the home page's best-sellers, the all-products listing).</summary>
+    public const string AllListingsTag = "listing:all";
 
     public ValueTask<IReadOnlyList<Category>> GetCategoriesAsync(CancellationToken cancellationToken) =>
         _cache.GetOrSetTracedAsync<IReadOnlyList<Category>>("categories", "categories",
@@ -96,7 +101,7 @@ public sealed class CatalogService
     public async ValueTask ProductChangedAsync(Product product, CancellationToken cancellationToken)
     {
         await _cache.SetAsync<Product?>(ProductKey(product.Id), product, _productEntry, token: cancellationToken);
-        foreach (var tag in new[] { CategoryTag(product.CategoryId), AllListingsTag, SearchTag, PopularTag })
+        foreach (var tag in new[] { ProductTag(product.Id), CategoryTag(product.CategoryId), AllListingsTag, SearchTag, PopularTag })
         {
             await _cache.RemoveByTagAsync(tag, token: cancellationToken);
         }

@@ -22,7 +22,7 @@ public static class SearchApi
         var maxLength = options.Value.SearchQueryMaxLength;
         if (string.IsNullOrWhiteSpace(q) || q.Length > maxLength)
         {
-            errors.Add("q", $"q must be between 1 and {maxLength} characters.");
+            errors.Add("q", SearchService.QueryLengthMessage(maxLength));
         }
 
         var page = PageRequest.Parse(limit, after, partsInCursor: 2, options.Value, errors);

@@ -26,6 +26,9 @@ public sealed partial class SearchService
         _entry = cache.CreateEntryOptions(duration: caching.Value.SearchDuration);
     }
 
+    /// <summary>What the API's problem details and the web page both say about a query too short or too long.</summary>
+    public static string QueryLengthMessage(int maxLength) => $"q must be between 1 and {maxLength} characters.";
+
     public static IReadOnlyList<string> Terms(string query) =>
         Term().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct().Take(MaxTerms).ToArray();
 

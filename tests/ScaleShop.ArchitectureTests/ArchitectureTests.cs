@@ -26,7 +26,7 @@ public sealed class ArchitectureTests
         ["Microsoft.AspNetCore.Http", "Microsoft.AspNetCore.Routing", "Microsoft.AspNetCore.Builder", "Microsoft.AspNetCore.Mvc"];
 
     private static readonly string[] FeatureNamespaces =
-        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common", "Messaging", "Chaos", "Resilience", "Observability", "Anomalies"];
+        ["Catalog", "Search", "Accounts", "Cart", "Orders", "Recommendations", "Admin", "Caching", "Common", "Messaging", "Chaos", "Resilience", "Observability", "Anomalies", "Web"];
 
     [Fact]
     public void The_data_tier_knows_nothing_of_ASP_NET_Core()
@@ -59,9 +59,24 @@ public sealed class ArchitectureTests
             .That().ResideInNamespaceStartingWith("ScaleShop.Storefront.")
             .And().DoNotResideInNamespace("ScaleShop.Storefront.Hosting")
             .And().DoNotResideInNamespace("ScaleShop.Storefront.Common.Http")
+            .And().DoNotResideInNamespaceStartingWith("ScaleShop.Storefront.Web")
             .ShouldNot().HaveDependencyOnAny(HttpNamespaces).GetResult();
         var violations = (result.FailingTypeNames ?? []).Where(name => !IsHttpFacing(name)).ToList();
         Assert.True(violations.Count == 0, "These types reach into HTTP: " + string.Join(", ", violations));
+    }
+
+    [Fact]
+    public void Web_pages_are_as_thin_as_endpoints_and_no_feature_depends_on_them()
+    {
+        // Pages are the web's endpoints: they call the features' services and render; SQL, connections and the
+        // data tier's routing stay behind those services. And the dependency goes one way: no feature knows a page.
+        var thin = Types.InAssembly(Storefront).That().ResideInNamespaceStartingWith("ScaleShop.Storefront.Web")
+            .ShouldNot().HaveDependencyOnAny("Dapper", "System.Data", "ScaleShop.Data.IDatabaseRouter", "ScaleShop.Data.DataIntent").GetResult();
+        Assert.True(thin.IsSuccessful, Describe(thin));
+        var oneWay = Types.InAssembly(Storefront).That().ResideInNamespaceStartingWith("ScaleShop.Storefront.")
+            .And().DoNotResideInNamespaceStartingWith("ScaleShop.Storefront.Web")
+            .ShouldNot().HaveDependencyOn("ScaleShop.Storefront.Web").GetResult();
+        Assert.True(oneWay.IsSuccessful, Describe(oneWay));
     }
 
     [Fact]

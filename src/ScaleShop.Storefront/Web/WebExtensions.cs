@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ScaleShop.Data;
+using ScaleShop.Storefront.Accounts;
 using ScaleShop.Storefront.Observability;
 using ScaleShop.Storefront.Resilience;
 

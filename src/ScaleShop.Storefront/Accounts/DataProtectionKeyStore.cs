@@ -3,7 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using ScaleShop.Data;
 
-namespace ScaleShop.Storefront.Web;
+namespace ScaleShop.Storefront.Accounts;
 
 /// <summary>
 /// The data-protection key ring in the catalog database, which every storefront instance already shares: a sign-in

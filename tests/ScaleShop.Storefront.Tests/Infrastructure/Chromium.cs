@@ -196,12 +196,142 @@ public sealed class BrowserPage(DevToolsConnection connection, string sessionId)
     public Task<JsonElement> SendAsync(string method, JsonObject? parameters, CancellationToken cancellationToken) =>
         connection.SendAsync(method, parameters, sessionId, cancellationToken);
 
-    /// <summary>Navigates and waits until the document has loaded.</summary>
+    // Set on the document an action starts from: a navigation replaces the document (a window may be reused, a
+    // document never is), so its absence, on a loaded document, means the next page is the one showing.
+    private const string OldDocumentMarker = "__scaleshopOldDocument";
+
+    /// <summary>Navigates and waits until the new document has loaded.</summary>
     public async Task NavigateAsync(Uri url, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        await EvaluateAsync($"document.{OldDocumentMarker} = true", cancellationToken);
         var navigation = await SendAsync("Page.navigate", new JsonObject { ["url"] = url.ToString() }, cancellationToken);
         Assert.False(navigation.TryGetProperty("errorText", out var error), $"Navigating to {url} failed: {error}");
-        await WaitForAsync("document.readyState === 'complete'", timeout, $"{url} to load", cancellationToken);
+        await WaitForNewDocumentAsync(timeout, $"{url} to load", cancellationToken);
+    }
+
+    /// <summary>
+    /// Clicks the element <paramref name="selector"/> names, as <c>element.click()</c> does (a link is followed, a
+    /// submit button submits its form), and waits until the document that leads to has loaded; returns its address.
+    /// A submit button whose form the browser's own validation would stop fails here, saying why, rather than
+    /// waiting for a navigation that never comes.
+    /// </summary>
+    public Task<Uri> ClickAndWaitForNavigationAsync(string selector, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ActAndWaitForNavigationAsync($$"""
+            (() => {
+              const element = document.querySelector({{Js(selector)}});
+              if (!element) return 'nothing matches ' + {{Js(selector)}};
+              const form = element.form instanceof HTMLFormElement && (element.type === 'submit' || element.type === 'image') ? element.form : null;
+              if (form && !form.noValidate && !element.formNoValidate && !form.checkValidity()) return {{InvalidFormJs}};
+              document.{{OldDocumentMarker}} = true;
+              element.click();
+              return '';
+            })()
+            """, $"clicking {selector}", timeout, cancellationToken);
+
+    /// <summary>
+    /// Submits the form <paramref name="selector"/> names through its first submit button when it has one
+    /// (<c>form.requestSubmit(button)</c>: the button's name and value are sent, as a click sends them) and waits
+    /// until the resulting document has loaded; returns its address. With <paramref name="skipBrowserValidation"/>
+    /// the form is marked <c>novalidate</c> first, so what the browser would refuse (a malformed email, a short
+    /// password) reaches the server, as from a browser that does not validate.
+    /// </summary>
+    public Task<Uri> SubmitAndWaitForNavigationAsync(string selector, TimeSpan timeout, CancellationToken cancellationToken, bool skipBrowserValidation = false) =>
+        ActAndWaitForNavigationAsync($$"""
+            (() => {
+              const form = document.querySelector({{Js(selector)}});
+              if (!(form instanceof HTMLFormElement)) return 'no form matches ' + {{Js(selector)}};
+              if ({{(skipBrowserValidation ? "true" : "false")}}) form.noValidate = true;
+              if (!form.noValidate && !form.checkValidity()) return {{InvalidFormJs}};
+              const submitter = [...form.elements].find(e => e.type === 'submit' || e.type === 'image') ?? null;
+              document.{{OldDocumentMarker}} = true;
+              form.requestSubmit(submitter);
+              return '';
+            })()
+            """, $"submitting {selector}", timeout, cancellationToken);
+
+    /// <summary>Replaces the value of the input <paramref name="selector"/> names with <paramref name="text"/>, typed as a user's keyboard would.</summary>
+    public async Task FillAsync(string selector, string text, CancellationToken cancellationToken)
+    {
+        var found = await EvaluateAsync($$"""
+            (() => {
+              const input = document.querySelector({{Js(selector)}});
+              if (!input) return false;
+              input.value = '';
+              input.focus();
+              return true;
+            })()
+            """, cancellationToken);
+        Assert.True(found.ValueKind == JsonValueKind.True, $"Nothing matches {selector} on {await UrlAsync(cancellationToken)}.");
+        await SendAsync("Input.insertText", new JsonObject { ["text"] = text }, cancellationToken);
+        var value = await EvaluateAsync($"document.querySelector({Js(selector)}).value", cancellationToken);
+        Assert.True(value.ValueKind == JsonValueKind.String && value.GetString() == text, $"Typed '{text}' into {selector}, which holds {value}.");
+    }
+
+    /// <summary>The document's address.</summary>
+    public async Task<Uri> UrlAsync(CancellationToken cancellationToken) => new((await EvaluateAsync("location.href", cancellationToken)).GetString()!);
+
+    /// <summary>The HTTP status the document was served with (after redirects: the status of the page showing), 0 when the browser does not know one.</summary>
+    public async Task<int> DocumentStatusAsync(CancellationToken cancellationToken) =>
+        (await EvaluateAsync("performance.getEntriesByType('navigation')[0]?.responseStatus ?? 0", cancellationToken)).GetInt32();
+
+    /// <summary>How many elements <paramref name="selector"/> matches.</summary>
+    public async Task<int> CountAsync(string selector, CancellationToken cancellationToken) =>
+        (await EvaluateAsync($"document.querySelectorAll({Js(selector)}).length", cancellationToken)).GetInt32();
+
+    /// <summary>The trimmed text of the first element <paramref name="selector"/> matches, or null when none does.</summary>
+    public async Task<string?> TextAsync(string selector, CancellationToken cancellationToken) =>
+        (await EvaluateAsync($"document.querySelector({Js(selector)})?.textContent.trim() ?? null", cancellationToken)) is { ValueKind: JsonValueKind.String } text
+            ? text.GetString() : null;
+
+    /// <summary>An attribute of the first element <paramref name="selector"/> matches, or null when there is no such element or attribute.</summary>
+    public async Task<string?> AttributeAsync(string selector, string attribute, CancellationToken cancellationToken) =>
+        (await EvaluateAsync($"document.querySelector({Js(selector)})?.getAttribute({Js(attribute)}) ?? null", cancellationToken)) is { ValueKind: JsonValueKind.String } value
+            ? value.GetString() : null;
+
+    /// <summary>The <c>href</c> attribute (as written, e.g. <c>/products/7</c>) of every element <paramref name="selector"/> matches, in document order.</summary>
+    public async Task<IReadOnlyList<string>> HrefsAsync(string selector, CancellationToken cancellationToken) =>
+        (await EvaluateAsync($"[...document.querySelectorAll({Js(selector)})].map(e => e.getAttribute('href') ?? '')", cancellationToken))
+            .EnumerateArray().Select(e => e.GetString()!).ToList();
+
+    private const string InvalidFormJs =
+        "'the browser refuses to submit the form: ' + [...form.elements].filter(e => e.validationMessage).map(e => (e.name || e.id) + ': ' + e.validationMessage).join('; ')";
+
+    private static string Js(string text) => JsonSerializer.Serialize(text);
+
+    private async Task<Uri> ActAndWaitForNavigationAsync(string action, string what, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var refused = (await EvaluateAsync(action, cancellationToken)).GetString();
+        Assert.True(string.IsNullOrEmpty(refused), $"Could not act on {await UrlAsync(cancellationToken)} ({what}): {refused}");
+        return await WaitForNewDocumentAsync(timeout, $"the page {what} leads to", cancellationToken);
+    }
+
+    /// <summary>Polls until the marked document has been replaced by one that has loaded; evaluations that meet the switch-over fail and are repeated.</summary>
+    private async Task<Uri> WaitForNewDocumentAsync(TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        var last = "";
+        while (true)
+        {
+            try
+            {
+                var state = await EvaluateAsync(
+                    $"document.{OldDocumentMarker} === undefined && document.readyState === 'complete' ? location.href : 'still ' + location.href + ' (' + document.readyState + ')'",
+                    cancellationToken);
+                last = state.GetString() ?? "";
+                if (!last.StartsWith("still ", StringComparison.Ordinal))
+                {
+                    return new Uri(last);
+                }
+            }
+            catch (InvalidOperationException exception)
+            {
+                // The old document's context went away under the evaluation; the next one asks the new document.
+                last = exception.Message;
+            }
+
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"Waited {timeout} for {what}; last seen: {last}. Problems in the page: {string.Join(" | ", _problems)}");
+            await Task.Delay(50, cancellationToken);
+        }
     }
 
     /// <summary>Runs an expression in the page (awaiting a promise it returns) and returns its value as JSON.</summary>

@@ -34,7 +34,30 @@ public sealed class StorefrontProcess
         }
     }
 
+    /// <summary>
+    /// Starts the storefront on a free port and waits until it is ready. The port is free when chosen but not held,
+    /// so another process may take it first: then this one cannot bind and exits, and another port is tried. Ready
+    /// means the answer came from this process (it logged that it listens there), never from whoever holds the port.
+    /// </summary>
     public static async Task<StorefrontProcess> StartAsync(string dataDirectory, Uri paymentProvider, Uri recommendations, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var storefront = Launch(dataDirectory, paymentProvider, recommendations, environment);
+            if (await storefront.WaitUntilReadyAsync(cancellationToken))
+            {
+                return storefront;
+            }
+
+            var portTaken = storefront.Output.Any(line => line.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
+            Assert.True(portTaken && attempt < MaxStartAttempts,
+                $"The storefront process exited with {storefront._process.ExitCode} while starting:\n{string.Join("\n", storefront.Output.TakeLast(30))}");
+        }
+    }
+
+    private const int MaxStartAttempts = 3;
+
+    private static StorefrontProcess Launch(string dataDirectory, Uri paymentProvider, Uri recommendations, IReadOnlyDictionary<string, string> environment)
     {
         var address = new Uri($"http://127.0.0.1:{FreePort()}/");
         var start = new ProcessStartInfo("dotnet", [StorefrontAssembly()]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -45,6 +68,8 @@ public sealed class StorefrontProcess
 
         start.Environment["ASPNETCORE_URLS"] = address.ToString();
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        // The line that says which address this process bound (the tests' settings log only warnings otherwise).
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
@@ -56,16 +81,28 @@ public sealed class StorefrontProcess
         process.ErrorDataReceived += (_, line) => storefront.Record(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var probe = new HttpClient { BaseAddress = address };
+        return storefront;
+    }
+
+    /// <summary>True once this process listens on its address and reports ready; false if it exited first.</summary>
+    private async Task<bool> WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        var listening = "Now listening on: " + Address.GetLeftPart(UriPartial.Authority);
+        using var probe = new HttpClient { BaseAddress = Address };
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         while (true)
         {
-            Assert.False(process.HasExited, $"The storefront process exited with {(process.HasExited ? process.ExitCode : 0)} while starting.");
+            if (_process.HasExited)
+            {
+                return false;
+            }
+
             try
             {
-                if ((await probe.GetAsync("/health/ready", cancellationToken)).IsSuccessStatusCode)
+                if (Output.Any(line => line.Contains(listening, StringComparison.Ordinal))
+                    && (await probe.GetAsync("/health/ready", cancellationToken)).IsSuccessStatusCode)
                 {
-                    return storefront;
+                    return true;
                 }
             }
             catch (HttpRequestException)

@@ -5,9 +5,10 @@ namespace ScaleShop.Anomalies.Detection;
 /// Smirnov, NAB 2016), written from its published description: values are quantised into a few bins between a learned
 /// minimum and maximum, the recent bins form contexts, the detector remembers which contexts it has seen followed by
 /// which bin, and the raw score is the share of the current contexts that were not predicted (never seen before).
-/// Here a context is the last k bins for every order k = 1..<see cref="ContextOptions.MaxOrder"/>, and "predicted"
-/// means the context was seen followed by the current bin; CAD OSE's crossing of semi-contexts and its active-context
-/// facts are not reproduced. The memory of contexts is a fixed set-associative table with least-recently-used
+/// Here a context is the last k bins for every order k = 1..<see cref="ContextOptions.MaxOrder"/>, plus one set context
+/// (CAD OSE's left semi-context taken as the set of bins of the last <see cref="ContextOptions.SetWindow"/> points,
+/// crossed with the current bin), and "predicted" means the context was seen followed by the current bin; CAD OSE's
+/// active-context facts (contexts fed back as facts) are not reproduced. The memory of contexts is a fixed set-associative table with least-recently-used
 /// replacement (<see cref="ContextOptions.Capacity"/> entries), so a series that keeps producing new patterns forgets
 /// its oldest ones instead of growing.
 /// </summary>
@@ -22,6 +23,7 @@ internal sealed class ContextDetector
     private readonly int _bits;
     private uint _history;
     private int _historyLength;
+    private int _setLength;
     private uint _clock;
     private int _sinceHigh = int.MaxValue;
     private double _min = double.PositiveInfinity;
@@ -29,7 +31,8 @@ internal sealed class ContextDetector
 
     public ContextDetector(ContextOptions options)
     {
-        if (options.MaxOrder is < 1 || (options.MaxOrder + 1) * options.Bits > 28 || options.Capacity % Ways != 0)
+        if (options.MaxOrder is < 1 || (options.MaxOrder + 1) * options.Bits > 28 || options.Capacity % Ways != 0 ||
+            options.SetWindow * options.Bits > 30 || (options.SetWindow > 0 && (1 << options.Bits) + options.Bits > 28))
         {
             throw new ArgumentException("A context key holds (MaxOrder + 1) bins of Bits each in 28 bits; Capacity is a multiple of 4.", nameof(options));
         }
@@ -68,6 +71,26 @@ internal sealed class ContextDetector
             }
         }
 
+        // CAD OSE's left semi-context as a set of facts: which bins the last SetWindow values visited (in any order,
+        // a bit mask), crossed with the current bin; one more context beside the n-grams, counted like one order.
+        if (_options.SetWindow > 0 && _setLength >= _options.SetWindow)
+        {
+            uint mask = 0;
+            for (var j = 0; j < _options.SetWindow; j++)
+            {
+                mask |= 1u << (int)((_history >> (j * _bits)) & ((1u << _bits) - 1));
+            }
+
+            var key = (15u << 28) | (mask << _bits) | (uint)bin; // tag 15: above any order (at most 13)
+            var weight = _options.SetWeight;
+            total += weight;
+            if (!Remember(key))
+            {
+                unseen += weight;
+            }
+        }
+
+        _setLength = Math.Min(_setLength + 1, Math.Max(_options.SetWindow, 1));
         _history = (_history << _bits) | (uint)bin;
         _historyLength = Math.Min(_historyLength + 1, _options.MaxOrder);
         var raw = total == 0 || _clock <= _options.Warmup ? 0 : unseen / total;
@@ -136,7 +159,9 @@ internal sealed class ContextDetector
 /// <summary>
 /// Bits: a value is one of 2^Bits bins. MaxOrder: the longest context, in points. Capacity: contexts remembered per
 /// series (least recently used forgotten first). RangePadding: share of the learned range added on each side.
-/// Warmup: points before any score. OrderWeighting: a longer context's surprise counts more.
+/// Warmup: points before any score. OrderWeighting: a longer context's surprise counts more. SetWindow (0 = off): the
+/// set context, "the bins visited in the last SetWindow points (unordered) → the current bin", counted with SetWeight
+/// beside the orders (round 5, chosen on half of NAB and checked on the other half; docs/anomaly-detection.md).
 /// </summary>
-public sealed record ContextOptions(int Bits = 3, int MaxOrder = 3, int Capacity = 512, double RangePadding = 0.3, int Warmup = 20, bool OrderWeighting = false,
-    int RestPoints = 0, double RestThreshold = 0.75, bool Calibrate = true);
+public sealed record ContextOptions(int Bits = 3, int MaxOrder = 3, int Capacity = 1024, double RangePadding = 0.3, int Warmup = 20, bool OrderWeighting = false,
+    int RestPoints = 0, double RestThreshold = 0.75, bool Calibrate = true, int SetWindow = 7, double SetWeight = 1.0);

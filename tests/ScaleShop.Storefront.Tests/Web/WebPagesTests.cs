@@ -16,10 +16,12 @@ public sealed partial class WebPagesTests(StorefrontApp app) : IClassFixture<Sto
     private const string Password = "web-password-1";
 
     /// <summary>A client that keeps cookies and shows redirects (as a browser's network log would), on the fixture's Kestrel address.</summary>
-    private HttpClient Browser()
+    private HttpClient Browser() => Browser(app, new CookieContainer());
+
+    private static HttpClient Browser(StorefrontApp instance, CookieContainer cookies)
     {
-        using var probe = app.Anonymous();
-        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() }) { BaseAddress = probe.BaseAddress };
+        using var probe = instance.Anonymous();
+        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = cookies }) { BaseAddress = probe.BaseAddress };
     }
 
     [Fact]
@@ -143,6 +145,30 @@ public sealed partial class WebPagesTests(StorefrontApp app) : IClassFixture<Sto
         var history = await (await shopper.GetAsync("/orders", ct)).Content.ReadAsStringAsync(ct);
         Assert.Single(OrderLink().Matches(history));
         Assert.Contains($"href=\"{first.Headers.Location.OriginalString}\"", history, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_session_and_a_form_from_one_instance_are_honoured_by_another_that_shares_its_databases()
+    {
+        // Behind the gateway consecutive requests land on different instances (and on two versions mid-deploy): the
+        // cookie and the antiforgery token are sealed with the key ring in the catalog database, not one per process.
+        var ct = TestContext.Current.CancellationToken;
+        var productId = StorefrontApp.TakeProductId();
+        await using var other = new StorefrontApp(app.DataDirectory, payments: app.Payments, recommendations: app.Recommendations);
+        await other.InitializeAsync();
+        var cookies = new CookieContainer(); // cookies belong to the host, not the port: one browser, two instances
+        using var first = Browser(app, cookies);
+        using var second = Browser(other, cookies);
+
+        await SignUpAsync(first, NewEmail(), "Two Instances", ct);
+        var form = await (await first.GetAsync($"/products/{productId}", ct)).Content.ReadAsStringAsync(ct);
+        var added = await second.PostAsync($"/products/{productId}", Form(form, new() { ["quantity"] = "1" }), ct);
+        Assert.Equal(HttpStatusCode.Redirect, added.StatusCode);
+        Assert.Equal("/cart", added.Headers.Location!.OriginalString);
+
+        var cart = await (await second.GetAsync("/cart", ct)).Content.ReadAsStringAsync(ct);
+        Assert.Contains("Two Instances", cart, StringComparison.Ordinal);
+        Assert.Contains($"<tr data-product-id=\"{productId}\">", cart, StringComparison.Ordinal);
     }
 
     [Fact]

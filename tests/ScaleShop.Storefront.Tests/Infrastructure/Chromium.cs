@@ -293,6 +293,43 @@ public sealed class BrowserPage(DevToolsConnection connection, string sessionId)
         (await EvaluateAsync($"[...document.querySelectorAll({Js(selector)})].map(e => e.getAttribute('href') ?? '')", cancellationToken))
             .EnumerateArray().Select(e => e.GetString()!).ToList();
 
+    /// <summary>
+    /// Presses and releases one key, as a keyboard does (the browser moves focus on Tab, follows a focused link and
+    /// submits a focused field's form on Enter). Only the keys the tests need: Tab, Enter.
+    /// </summary>
+    public async Task PressAsync(string key, CancellationToken cancellationToken)
+    {
+        var (code, text) = key switch
+        {
+            "Tab" => (9, ""),
+            "Enter" => (13, "\r"),
+            _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Only Tab and Enter are mapped."),
+        };
+        var down = new JsonObject { ["type"] = "keyDown", ["key"] = key, ["code"] = key, ["windowsVirtualKeyCode"] = code, ["nativeVirtualKeyCode"] = code };
+        if (text.Length > 0)
+        {
+            down["text"] = text;
+        }
+
+        await SendAsync("Input.dispatchKeyEvent", down, cancellationToken);
+        await SendAsync("Input.dispatchKeyEvent",
+            new JsonObject { ["type"] = "keyUp", ["key"] = key, ["code"] = key, ["windowsVirtualKeyCode"] = code, ["nativeVirtualKeyCode"] = code }, cancellationToken);
+    }
+
+    /// <summary>Presses <paramref name="key"/> and waits until the document it leads to has loaded; returns its address.</summary>
+    public async Task<Uri> PressAndWaitForNavigationAsync(string key, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await EvaluateAsync($"document.{OldDocumentMarker} = true", cancellationToken);
+        await PressAsync(key, cancellationToken);
+        return await WaitForNewDocumentAsync(timeout, $"the page pressing {key} leads to", cancellationToken);
+    }
+
+    /// <summary>The focused element, described as tag#id.class (what a keyboard user is on).</summary>
+    public async Task<string> FocusedAsync(CancellationToken cancellationToken) =>
+        (await EvaluateAsync(
+            "(e => e ? e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.classList.length ? '.' + [...e.classList].join('.') : '') : '')(document.activeElement)",
+            cancellationToken)).GetString() ?? "";
+
     private const string InvalidFormJs =
         "'the browser refuses to submit the form: ' + [...form.elements].filter(e => e.validationMessage).map(e => (e.name || e.id) + ': ' + e.validationMessage).join('; ')";
 

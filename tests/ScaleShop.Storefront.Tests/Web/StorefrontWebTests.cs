@@ -309,6 +309,42 @@ public sealed partial class StorefrontWebTests : RealProcessTest
         });
     }
 
+    [Fact]
+    public async Task A_shopper_browses_and_searches_with_the_keyboard_alone()
+    {
+        await RunInBrowserAsync("keyboard", async (storefront, page, ct) =>
+        {
+            using var api = new HttpClient { BaseAddress = storefront.Address };
+            var product = (await (await api.GetAsync("/api/v1/products?limit=1", ct)).ReadAsync<PageDto<ProductDto>>()).Items[0];
+            await NavigateAsync(page, storefront, "/", ct);
+
+            // The first Tab reaches the skip link, and Enter on it puts the keyboard in the main content.
+            await page.PressAsync("Tab", ct);
+            Assert.Equal("a.skip-link", await page.FocusedAsync(ct));
+            await page.PressAsync("Enter", ct);
+            await page.WaitForAsync("document.activeElement && document.activeElement.id === 'main'", PageTimeout, "the focus to move to main", ct);
+
+            // From there the next Tab is the first product; Enter follows it.
+            await page.PressAsync("Tab", ct);
+            var focused = await page.FocusedAsync(ct);
+            Assert.Equal("a.product", focused);
+            var url = await page.PressAndWaitForNavigationAsync("Enter", PageTimeout, ct);
+            await AssertPageAsync(page, url, "^/products/[0-9]+$", signedIn: false, ct);
+
+            // Skip link, home, the search box: typing and Enter there searches.
+            foreach (var expected in new[] { "a.skip-link", "a#home.brand", "input#q" })
+            {
+                await page.PressAsync("Tab", ct);
+                Assert.Equal(expected, await page.FocusedAsync(ct));
+            }
+
+            await page.SendAsync("Input.insertText", new System.Text.Json.Nodes.JsonObject { ["text"] = product.Name }, ct);
+            url = await page.PressAndWaitForNavigationAsync("Enter", PageTimeout, ct);
+            await AssertPageAsync(page, url, "^/search$", signedIn: false, ct);
+            Assert.Contains($"/products/{product.Id}", await page.HrefsAsync("ul#results a.product", ct));
+        });
+    }
+
     /// <summary>A storefront process and a browser tab of this test's own; on a failure, a screenshot and the storefront's last output.</summary>
     private async Task RunInBrowserAsync(string scenario, Func<StorefrontProcess, BrowserPage, CancellationToken, Task> body)
     {

@@ -27,7 +27,7 @@ public static class WebExtensions
     // The API authenticates bearer tokens only (so a cookie can never act on the API: no cross-site request forgery
     // there); pages authenticate the cookie. One default scheme picks between them by path.
     private const string ByPathScheme = "api-bearer-or-web-cookie";
-    private const string ApiPathPrefix = "/api";
+    internal const string ApiPathPrefix = "/api";
 
     /// <summary>Page → the journey its requests are measured in (objectives, dashboards), and its priority under overload.</summary>
     private static readonly Dictionary<string, (string Journey, RequestPriority Priority)> PageJourneys = new(StringComparer.Ordinal)
@@ -104,6 +104,9 @@ public static class WebExtensions
         services.AddSingleton<DataProtectionKeyStore>();
         services.AddDataProtection().SetApplicationName("ScaleShop.Storefront");
         services.AddOptions<KeyManagementOptions>().Configure<DataProtectionKeyStore>((keys, store) => keys.XmlRepository = store);
+
+        // Ahead of the JSON writer (the first writer that can write wins): pages fail in HTML, the API in JSON.
+        services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, HtmlProblemDetailsWriter>());
 
         services.AddOutputCache();
         services.Replace(ServiceDescriptor.Singleton<IOutputCacheStore, PageOutputCacheStore>());

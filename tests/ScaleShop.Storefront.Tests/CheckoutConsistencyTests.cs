@@ -199,10 +199,20 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
             await app.Payments.SetFaultsAsync(declineRate: 1); // the only way to this step is a cancellation
         }
 
-        app.Service<CheckoutFaults>().Arm(step, times: 1);
+        var faults = app.Service<CheckoutFaults>();
+        faults.Arm(step, times: 1);
         var key = NewKey();
         var first = await client.PlaceOrderAsync(key, (productId, 2));
-        Assert.Equal(HttpStatusCode.InternalServerError, first.StatusCode);
+        if (step is (CheckoutStep.PaymentAnswered or CheckoutStep.OrderCancelled) && first.StatusCode == HttpStatusCode.Accepted)
+        {
+            // The provider answered after the inline budget (a busy machine): the order was accepted pending and the
+            // same settlement code passes the step in the background, where the crash kills the settling instead.
+            await WaitForAsync(() => Task.FromResult(faults.Armed), armed => !armed.ContainsKey(step));
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, first.StatusCode);
+        }
 
         // The client does what a client should: retry with the same key until it gets an answer.
         var acknowledged = await RetryUntilAnsweredAsync(client, key, productId, 2);

@@ -70,6 +70,13 @@ public static class Cursor
         }
     }
 
+    /// <summary>A positive id from a one-part cursor this service handed out (<see cref="Encode(long)"/>); false for anything else.</summary>
+    public static bool TryDecodeId(string? cursor, out long id)
+    {
+        id = 0;
+        return cursor is not null && TryDecode(cursor, out var parts) && parts is [var part] && TryReadLong(part, out id) && id > 0;
+    }
+
     public static bool TryReadLong(string part, out long value) =>
         long.TryParse(part, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
 

@@ -47,7 +47,7 @@ public sealed class CheckoutModel(CartService cart, OrderService orders) : Store
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         Cart = await cart.GetAsync(Shopper!.Value, cancellationToken);
-        ViewData["CartCount"] = Cart.Items.Sum(i => i.Quantity);
+        ShowCartCount(Cart);
     }
 
     private static string NewKey() => "web-" + Guid.NewGuid().ToString("N");

@@ -55,6 +55,13 @@ public abstract class StorefrontPage : PageModel
         }
     }
 
+    /// <summary>A typed quantity as the cart judges it: a number, or null for anything else (the cart's message says what is allowed).</summary>
+    protected static int? ParseQuantity(string? typed) =>
+        int.TryParse(typed, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var quantity) ? quantity : null;
+
+    /// <summary>The header's cart link shows the item count on pages that have read the cart anyway.</summary>
+    protected void ShowCartCount(ScaleShop.Storefront.Cart.CartView cart) => ViewData["CartCount"] = cart.Items.Sum(i => i.Quantity);
+
     /// <summary>A local address to go back to after signing in; anything else goes home (no open redirect).</summary>
     protected string LocalOrHome(string? returnUrl) => !string.IsNullOrEmpty(returnUrl) && Url.IsLocalUrl(returnUrl) ? returnUrl : "/";
 }

@@ -12,8 +12,7 @@ public sealed class CartModel(CartService cart) : StorefrontPage
 
     public async Task<IActionResult> OnPostQuantityAsync(long productId, string? quantity, CancellationToken cancellationToken)
     {
-        int? parsed = int.TryParse(quantity, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
-        switch (await cart.SetQuantityAsync(Shopper!.Value, productId, parsed, cancellationToken))
+        switch (await cart.SetQuantityAsync(Shopper!.Value, productId, ParseQuantity(quantity), cancellationToken))
         {
             case CartChangeOutcome.Changed:
                 return RedirectToPage();
@@ -38,6 +37,6 @@ public sealed class CartModel(CartService cart) : StorefrontPage
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         Cart = await cart.GetAsync(Shopper!.Value, cancellationToken);
-        ViewData["CartCount"] = Cart.Items.Sum(i => i.Quantity);
+        ShowCartCount(Cart);
     }
 }

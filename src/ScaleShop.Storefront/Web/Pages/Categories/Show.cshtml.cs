@@ -23,7 +23,7 @@ public sealed class CategoryModel(CatalogService catalog, IOptions<WebOptions> o
         }
 
         // A cursor this page did not hand out starts the list from the top rather than failing the page.
-        var afterId = after is not null && Cursor.TryDecode(after, out var parts) && parts is [var position] && Cursor.TryReadLong(position, out var read) && read > 0 ? read : 0;
+        var afterId = Cursor.TryDecodeId(after, out var read) ? read : 0;
         var page = await catalog.ListProductsAsync(id, afterId, options.Value.PageSize, cancellationToken);
         (Category, Products, Next) = (category, page.Items, page.Next);
         TagCachedPage(CatalogService.CategoryTag(id));

@@ -14,7 +14,7 @@ public sealed class OrdersModel(OrderStore orders, IOptions<WebOptions> options)
     public async Task OnGetAsync(string? after, CancellationToken cancellationToken)
     {
         var size = options.Value.OrdersPageSize;
-        var beforeId = after is not null && Cursor.TryDecode(after, out var parts) && parts is [var position] && Cursor.TryReadLong(position, out var read) && read > 0 ? read : long.MaxValue;
+        var beforeId = Cursor.TryDecodeId(after, out var read) ? read : long.MaxValue;
         var rows = await orders.ListAsync(Shopper!.Value, beforeId, size + 1, cancellationToken);
         Orders = rows.Take(size).ToList();
         Next = rows.Count > size ? Uri.EscapeDataString(Cursor.Encode(long.Parse(rows[size - 1].Id, CultureInfo.InvariantCulture))) : null;

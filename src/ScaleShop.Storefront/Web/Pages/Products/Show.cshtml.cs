@@ -37,7 +37,7 @@ public sealed class ProductModel(
         }
 
         // The form adds to what the cart holds; the cart stores a line's quantity and judges it (the API's messages).
-        int? adding = int.TryParse(quantity, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
+        var adding = ParseQuantity(quantity);
         var target = adding;
         if (adding is >= 1)
         {

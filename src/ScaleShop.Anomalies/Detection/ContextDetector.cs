@@ -34,7 +34,9 @@ internal sealed class ContextDetector
         if (options.MaxOrder is < 1 || (options.MaxOrder + 1) * options.Bits > 28 || options.Capacity % Ways != 0 ||
             options.SetWindow * options.Bits > 30 || (options.SetWindow > 0 && (1 << options.Bits) + options.Bits > 28))
         {
-            throw new ArgumentException("A context key holds (MaxOrder + 1) bins of Bits each in 28 bits; Capacity is a multiple of 4.", nameof(options));
+            throw new ArgumentException(
+                "A context key holds (MaxOrder + 1) bins of Bits each in 28 bits; Capacity is a multiple of 4; the set context holds SetWindow bins of Bits each in 30 bits and a mask of 2^Bits bins plus one bin in 28.",
+                nameof(options));
         }
 
         _options = options;

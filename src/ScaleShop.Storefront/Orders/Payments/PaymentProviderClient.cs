@@ -186,7 +186,7 @@ public static class PaymentsExtensions
             .Services.AddHttpClient<PaymentProviderClient>()
             // Innermost, so the retries, breaker and timeouts above meet injected faults as they would real ones.
             .AddResilienceHandler("payments-chaos", (builder, context) =>
-                builder.AddDependencyChaos(DependencyName, context.ServiceProvider.GetRequiredService<ChaosSwitchboard>(),
+                builder.AddHttpDependencyChaos(DependencyName, context.ServiceProvider.GetRequiredService<ChaosSwitchboard>(),
                     () => new HttpRequestException("Chaos: injected failure of the payment provider.")));
 #pragma warning restore EXTEXP0001
         services.AddThirdPartyHealthCheck<PaymentOptions>(DependencyName, payments => payments.BaseUrl,

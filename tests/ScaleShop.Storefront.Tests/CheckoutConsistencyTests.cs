@@ -186,6 +186,44 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         Assert.Equal(stockBefore, await app.StockOfAsync(productId));
     }
 
+    [Fact]
+    public async Task Captures_no_live_order_explains_are_refunded_from_the_providers_side_and_nothing_else()
+    {
+        var (client, _, _) = await app.NewUserAsync();
+        using var _ = client;
+        await app.Payments.SetFaultsAsync(declineRate: 1);
+        await (await client.PlaceOrderAsync(NewKey(), (StorefrontApp.TakeProductId(), 1))).AssertProblemAsync(HttpStatusCode.PaymentRequired);
+        await app.Payments.SetFaultsAsync();
+        await SettleEverythingAsync(); // cancelled and compensated: nothing was captured, nothing to undo
+        var cancelled = Assert.Single((await (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).ReadAsync<PageDto<OrderDto>>()).Items);
+        Assert.Equal("cancelled", cancelled.Status);
+        var confirmed = await (await client.PlaceOrderAsync(NewKey(), (StorefrontApp.TakeProductId(), 1))).ReadAsync<OrderDto>(HttpStatusCode.Created);
+
+        // Then captures surface that no live order explains: one for the cancelled order (after its compensation
+        // looked), one for an order id that was never written. And one that is not this shop's order at all.
+        var ghostOrderId = app.Service<ScaleShop.Data.Sharding.ShardedIdGenerator>().Next(0).Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await CaptureAtProviderAsync(cancelled.Id, Cents(cancelled.Total));
+        await CaptureAtProviderAsync(ghostOrderId, 1234);
+        var foreign = "invoice-42-" + NewKey();
+        await CaptureAtProviderAsync(foreign, 999);
+
+        // Past Orders:PendingPaymentTimeout (6 s here) reconciliation refunds both, once; counted in its metric.
+        using var repairs = new MetricCollector<long>(app.Service<IMeterFactory>(), SettlementMetrics.MeterName, "scaleshop.reconciliation.repairs");
+        var refunded = 0;
+        await WaitForAsync(async () =>
+        {
+            refunded += (await app.Service<OrderReconciliation>().RunOnceAsync(TestContext.Current.CancellationToken)).StrayCapturesRefunded;
+            return await NetCapturedAsync(cancelled.Id) + await NetCapturedAsync(ghostOrderId);
+        }, net => net == 0);
+
+        Assert.True(refunded >= 2, $"{refunded} stray captures refunded");
+        Assert.Equal(refunded, repairs.GetMeasurementSnapshot().Where(m => m.Tags["kind"] as string == "capture_without_live_order").Sum(m => m.Value));
+        Assert.Equal(0, (await app.Service<OrderReconciliation>().RunOnceAsync(TestContext.Current.CancellationToken)).StrayCapturesRefunded);
+        Assert.Equal(Cents(cancelled.Total), Assert.Single(await app.Payments.PaymentsForAsync(cancelled.Id), p => p.CapturedCents > 0).RefundedCents);
+        Assert.Equal(999, await NetCapturedAsync(foreign));
+        Assert.Equal(Cents(confirmed.Total), await NetCapturedAsync(confirmed.Id));
+    }
+
     [Theory]
     [InlineData(CheckoutStep.KeyClaimed)]
     [InlineData(CheckoutStep.StockReserved)]
@@ -445,6 +483,21 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
                     break;
             }
         }
+    }
+
+    private async Task<long> NetCapturedAsync(string reference) =>
+        (await app.Payments.PaymentsForAsync(reference)).Sum(p => p.CapturedCents - p.RefundedCents);
+
+    /// <summary>A payment authorized and captured at the provider directly, as if by a checkout the shop lost track of.</summary>
+    private async Task CaptureAtProviderAsync(string reference, long cents)
+    {
+        using var provider = app.Payments.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/authorizations")
+        {
+            Content = JsonContent.Create(new { amountCents = cents, currency = "USD", reference, capture = true }),
+        };
+        request.Headers.Add("Idempotency-Key", NewKey());
+        (await provider.SendAsync(request, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
     }
 
     private static async Task<OrderDto> GetOrderAsync(HttpClient client, string id) =>

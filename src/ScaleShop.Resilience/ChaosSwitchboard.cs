@@ -19,7 +19,21 @@ public sealed class DependencyFault
     [Range(0, 600_000)]
     public int LatencyMs { get; set; }
 
-    public bool IsActive => FaultRate > 0 || (LatencyRate > 0 && LatencyMs > 0);
+    /// <summary>
+    /// Share of calls answered with an injected response of <see cref="OutcomeStatusCode"/> instead of reaching the
+    /// dependency (0..1). HTTP dependencies only: a database, the bus or Redis has no response to fake (the admin API
+    /// refuses it there; in configuration it is ignored with a warning).
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double OutcomeRate { get; set; }
+
+    /// <summary>The status of an injected response: an error the client must handle (400–599; 503 by default).</summary>
+    [Range(400, 599)]
+    public int OutcomeStatusCode { get; set; } = DefaultOutcomeStatusCode;
+
+    public const int DefaultOutcomeStatusCode = 503;
+
+    public bool IsActive => FaultRate > 0 || (LatencyRate > 0 && LatencyMs > 0) || OutcomeRate > 0;
 }
 
 /// <summary>
@@ -47,7 +61,8 @@ public sealed class ChaosOptions
 public sealed class ChaosSwitchboard(IOptionsMonitor<ChaosOptions> options, ILogger<ChaosSwitchboard> logger)
 {
     private readonly ConcurrentDictionary<string, DependencyFault> _overrides = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, byte> _known = new(StringComparer.OrdinalIgnoreCase);
+    // Each dependency with chaos strategies, and whether it has an outcome strategy (HTTP pipelines only).
+    private readonly ConcurrentDictionary<string, bool> _known = new(StringComparer.OrdinalIgnoreCase);
     private volatile bool _configuredArmed;
 
     public bool Enabled => options.CurrentValue.Enabled;
@@ -55,9 +70,20 @@ public sealed class ChaosSwitchboard(IOptionsMonitor<ChaosOptions> options, ILog
     /// <summary>Dependencies that have a pipeline with chaos strategies in this process.</summary>
     public IReadOnlyCollection<string> Dependencies => _known.Keys.Order(StringComparer.Ordinal).ToList();
 
-    public void Register(string dependency) => _known.TryAdd(dependency, 0);
+    /// <summary>Makes a dependency known; <paramref name="injectsOutcomes"/>: its pipeline can answer with an injected response.</summary>
+    public void Register(string dependency, bool injectsOutcomes = false)
+    {
+        _known.AddOrUpdate(dependency, injectsOutcomes, (_, before) => before || injectsOutcomes);
+        if (!injectsOutcomes && options.CurrentValue.Dependencies.GetValueOrDefault(dependency) is { OutcomeRate: > 0 })
+        {
+            logger.LogWarning("Chaos:Dependencies:{Dependency}:OutcomeRate is ignored: {Dependency} is not an HTTP dependency, it has no response to inject", dependency, dependency);
+        }
+    }
 
     public bool IsKnown(string dependency) => _known.ContainsKey(dependency);
+
+    /// <summary>Whether a dependency's pipeline has an outcome strategy (HTTP dependencies); others refuse an outcome rate.</summary>
+    public bool InjectsOutcomes(string dependency) => _known.GetValueOrDefault(dependency);
 
     /// <summary>The faults in force for a dependency now; null when nothing is injected (always null while disabled).</summary>
     public DependencyFault? Current(string dependency)
@@ -81,8 +107,8 @@ public sealed class ChaosSwitchboard(IOptionsMonitor<ChaosOptions> options, ILog
         }
 
         _overrides[dependency] = fault;
-        logger.LogWarning("Chaos on {Dependency}: {FaultRate:P0} of calls fail, {LatencyRate:P0} delayed by {LatencyMs} ms",
-            dependency, fault.FaultRate, fault.LatencyRate, fault.LatencyMs);
+        logger.LogWarning("Chaos on {Dependency}: {FaultRate:P0} of calls fail, {LatencyRate:P0} delayed by {LatencyMs} ms, {OutcomeRate:P0} answered {OutcomeStatusCode}",
+            dependency, fault.FaultRate, fault.LatencyRate, fault.LatencyMs, fault.OutcomeRate, fault.OutcomeStatusCode);
     }
 
     /// <summary>Puts the configured faults in force (the host calls this once it has started).</summary>
@@ -105,4 +131,26 @@ public sealed class ChaosSwitchboard(IOptionsMonitor<ChaosOptions> options, ILog
 
     public IReadOnlyDictionary<string, DependencyFault> Active() =>
         Dependencies.Select(d => (Name: d, Fault: Current(d))).Where(d => d.Fault is not null).ToDictionary(d => d.Name, d => d.Fault!);
+}
+
+/// <summary>
+/// Start-up validation of <see cref="ChaosOptions"/>: every configured dependency's rates and statuses in range,
+/// each error naming its key (<c>Chaos:Dependencies:payments:OutcomeStatusCode</c>).
+/// </summary>
+public sealed class ChaosOptionsValidator : IValidateOptions<ChaosOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ChaosOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var (dependency, fault) in options.Dependencies)
+        {
+            var results = new List<ValidationResult>();
+            if (!Validator.TryValidateObject(fault, new ValidationContext(fault), results, validateAllProperties: true))
+            {
+                errors.AddRange(results.Select(r => $"{ChaosOptions.SectionName}:Dependencies:{dependency}:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
 }

@@ -5,6 +5,8 @@ using Polly.CircuitBreaker;
 using Polly.Simmy;
 using Polly.Simmy.Fault;
 using Polly.Simmy.Latency;
+using Polly.Simmy.Outcomes;
+using System.Net;
 
 namespace ScaleShop.Resilience;
 
@@ -52,6 +54,33 @@ public static class DependencyChaosExtensions
         where TBuilder : ResiliencePipelineBuilderBase
     {
         chaos.Register(dependency);
+        return builder.AddLatencyAndFault(dependency, chaos, fault);
+    }
+
+    /// <summary>
+    /// The chaos strategies of an HTTP dependency: latency and fault as <see cref="AddDependencyChaos"/>, and
+    /// innermost an outcome strategy that answers a share of calls (<see cref="DependencyFault.OutcomeRate"/>) with
+    /// an injected response of <see cref="DependencyFault.OutcomeStatusCode"/> without calling the dependency, so
+    /// the client's handling of error statuses is exercised, not only of exceptions. Like the others it reads the
+    /// switchboard on every call and injects nothing while chaos is disabled.
+    /// </summary>
+    public static ResiliencePipelineBuilder<HttpResponseMessage> AddHttpDependencyChaos(this ResiliencePipelineBuilder<HttpResponseMessage> builder,
+        string dependency, ChaosSwitchboard chaos, Func<Exception> fault)
+    {
+        chaos.Register(dependency, injectsOutcomes: true);
+        return builder.AddLatencyAndFault(dependency, chaos, fault)
+            .AddChaosOutcome(new ChaosOutcomeStrategyOptions<HttpResponseMessage>
+            {
+                EnabledGenerator = _ => ValueTask.FromResult(chaos.Current(dependency) is { OutcomeRate: > 0 }),
+                InjectionRateGenerator = _ => ValueTask.FromResult(chaos.Current(dependency)?.OutcomeRate ?? 0),
+                OutcomeGenerator = _ => ValueTask.FromResult<Outcome<HttpResponseMessage>?>(Outcome.FromResult(
+                    InjectedResponse(dependency, chaos.Current(dependency)?.OutcomeStatusCode ?? DependencyFault.DefaultOutcomeStatusCode))),
+            });
+    }
+
+    private static TBuilder AddLatencyAndFault<TBuilder>(this TBuilder builder, string dependency, ChaosSwitchboard chaos, Func<Exception>? fault)
+        where TBuilder : ResiliencePipelineBuilderBase
+    {
         builder.AddChaosLatency(new ChaosLatencyStrategyOptions
         {
             EnabledGenerator = _ => ValueTask.FromResult(chaos.Current(dependency) is { LatencyRate: > 0, LatencyMs: > 0 }),
@@ -66,4 +95,12 @@ public static class DependencyChaosExtensions
         });
         return builder;
     }
+
+    /// <summary>An error response as a dependency would send it: problem details that say it was injected.</summary>
+    private static HttpResponseMessage InjectedResponse(string dependency, int status) => new((HttpStatusCode)status)
+    {
+        ReasonPhrase = "Chaos: injected response",
+        Content = new StringContent($$"""{"title":"Chaos: injected response","status":{{status}},"detail":"Chaos: injected {{status}} from {{dependency}}."}""",
+            System.Text.Encoding.UTF8, "application/problem+json"),
+    };
 }

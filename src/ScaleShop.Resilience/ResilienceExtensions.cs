@@ -14,7 +14,8 @@ public static class ResilienceExtensions
             return services;
         }
 
-        services.AddOptions<ChaosOptions>().Bind(configuration.GetSection(ChaosOptions.SectionName));
+        services.AddOptions<ChaosOptions>().Bind(configuration.GetSection(ChaosOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ChaosOptions>, ChaosOptionsValidator>();
         services.AddSingleton<ChaosSwitchboard>();
         services.AddSingleton<CircuitStates>();
         services.AddHostedService<ConfiguredFaultsArming>();

@@ -96,7 +96,47 @@ public sealed class PaymentProviderTests(PaymentProviderApp provider) : IClassFi
         Assert.Equal(before, await client.GetFromJsonAsync<LedgerDto>("/admin/ledger", ct));
     }
 
+    [Fact]
+    public async Task Outstanding_captures_are_listed_a_page_at_a_time_without_authorized_or_refunded_ones()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var client = provider.CreateClient();
+        var from = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var run = Key();
+        foreach (var i in Enumerable.Range(0, 3))
+        {
+            (await client.SendAsync(Post("/v1/authorizations", Key(), new { amountCents = 100 + i, currency = "USD", reference = $"{run}-{i}", capture = true }), ct)).EnsureSuccessStatusCode();
+        }
+
+        (await client.SendAsync(Post("/v1/authorizations", Key(), new { amountCents = 500, currency = "USD", reference = $"{run}-authorized" }), ct)).EnsureSuccessStatusCode();
+        var refunded = await (await client.SendAsync(Post("/v1/authorizations", Key(), new { amountCents = 600, currency = "USD", reference = $"{run}-refunded", capture = true }), ct))
+            .Content.ReadFromJsonAsync<PaymentDto>(ct);
+        (await client.SendAsync(Post($"/v1/payments/{refunded!.Id}/refund", Key(), new { amountCents = 600 }), ct)).EnsureSuccessStatusCode();
+        var window = $"from={Uri.EscapeDataString(from.ToString("O"))}&until={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"))}";
+
+        var listed = new List<PaymentDto>();
+        string? after = null;
+        var pages = 0;
+        do
+        {
+            var page = await client.GetFromJsonAsync<PageDto>($"/v1/captures/outstanding?{window}&limit=2" + (after is null ? "" : $"&after={Uri.EscapeDataString(after)}"), ct);
+            Assert.True(page!.Items.Count <= 2);
+            listed.AddRange(page.Items);
+            after = page.Next;
+        }
+        while (after is not null && ++pages < 100);
+
+        Assert.Equal([$"{run}-0", $"{run}-1", $"{run}-2"], listed.Select(p => p.Reference).Where(r => r.StartsWith(run, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.Equal(listed.Count, listed.Select(p => p.Id).Distinct().Count()); // no page repeats another
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/v1/captures/outstanding", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/v1/captures/outstanding?{window}&limit=0", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/v1/captures/outstanding?{window}&after=nonsense", ct)).StatusCode);
+    }
+
     private static string Key() => Guid.NewGuid().ToString("N");
 
     private sealed record ListDto(List<PaymentDto> Items);
+
+    private sealed record PageDto(List<PaymentDto> Items, string? Next);
 }

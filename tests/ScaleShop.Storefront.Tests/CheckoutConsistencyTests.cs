@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using ScaleShop.Storefront.Chaos;
 using ScaleShop.Storefront.Messaging;
 using ScaleShop.Storefront.Orders.Settlement;
@@ -143,7 +145,7 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
 
         await app.Payments.SetFaultsAsync();
         await SettleEverythingAsync();
-        await AssertInvariantsAsync(productId, 1000, users.Select(u => u.Client).ToList(), acknowledged.Select(o => o.Id).ToList());
+        await AssertInvariantsAsync([(productId, 1000)], users.Select(u => u.Client).ToList(), acknowledged.Select(o => o.Id).ToList());
         foreach (var (client, _, _) in users)
         {
             client.Dispose();
@@ -168,7 +170,8 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         await app.Payments.SetFaultsAsync();
         Assert.Equal(Cents(cancelled.Total), (await app.Payments.PaymentsForAsync(accepted.Id)).Sum(p => p.CapturedCents - p.RefundedCents));
         // Reconciliation runs until it has finished the order (the payment client's breaker, opened by the lost
-        // answers, lets calls through again after its break).
+        // answers, lets calls through again after its break); each repair it makes is counted in its metric.
+        using var repairs = new MetricCollector<long>(app.Service<IMeterFactory>(), SettlementMetrics.MeterName, "scaleshop.reconciliation.repairs");
         var repaired = 0;
         await WaitForAsync(async () =>
         {
@@ -178,8 +181,47 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         }, report => report.CompensationsStillOpen == 0);
 
         Assert.True(repaired >= 1, "reconciliation repaired nothing");
+        Assert.Equal(repaired, repairs.GetMeasurementSnapshot().Where(m => m.Tags["kind"] as string == "cancelled_order_not_compensated").Sum(m => m.Value));
         Assert.Equal(0, (await app.Payments.PaymentsForAsync(accepted.Id)).Sum(p => p.CapturedCents - p.RefundedCents));
         Assert.Equal(stockBefore, await app.StockOfAsync(productId));
+    }
+
+    [Fact]
+    public async Task Captures_no_live_order_explains_are_refunded_from_the_providers_side_and_nothing_else()
+    {
+        var (client, _, _) = await app.NewUserAsync();
+        using var _ = client;
+        await app.Payments.SetFaultsAsync(declineRate: 1);
+        await (await client.PlaceOrderAsync(NewKey(), (StorefrontApp.TakeProductId(), 1))).AssertProblemAsync(HttpStatusCode.PaymentRequired);
+        await app.Payments.SetFaultsAsync();
+        await SettleEverythingAsync(); // cancelled and compensated: nothing was captured, nothing to undo
+        var cancelled = Assert.Single((await (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).ReadAsync<PageDto<OrderDto>>()).Items);
+        Assert.Equal("cancelled", cancelled.Status);
+        var confirmed = await (await client.PlaceOrderAsync(NewKey(), (StorefrontApp.TakeProductId(), 1))).ReadAsync<OrderDto>(HttpStatusCode.Created);
+
+        // Then captures surface that no live order explains: one for the cancelled order (after its compensation
+        // looked), one for an order id that was never written. And one that is not this shop's order at all.
+        var ghostOrderId = app.Service<ScaleShop.Data.Sharding.ShardedIdGenerator>().Next(0).Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await CaptureAtProviderAsync(cancelled.Id, Cents(cancelled.Total));
+        await CaptureAtProviderAsync(ghostOrderId, 1234);
+        var foreign = "invoice-42-" + NewKey();
+        await CaptureAtProviderAsync(foreign, 999);
+
+        // Past Orders:PendingPaymentTimeout (6 s here) reconciliation refunds both, once; counted in its metric.
+        using var repairs = new MetricCollector<long>(app.Service<IMeterFactory>(), SettlementMetrics.MeterName, "scaleshop.reconciliation.repairs");
+        var refunded = 0;
+        await WaitForAsync(async () =>
+        {
+            refunded += (await app.Service<OrderReconciliation>().RunOnceAsync(TestContext.Current.CancellationToken)).StrayCapturesRefunded;
+            return await NetCapturedAsync(cancelled.Id) + await NetCapturedAsync(ghostOrderId);
+        }, net => net == 0);
+
+        Assert.True(refunded >= 2, $"{refunded} stray captures refunded");
+        Assert.Equal(refunded, repairs.GetMeasurementSnapshot().Where(m => m.Tags["kind"] as string == "capture_without_live_order").Sum(m => m.Value));
+        Assert.Equal(0, (await app.Service<OrderReconciliation>().RunOnceAsync(TestContext.Current.CancellationToken)).StrayCapturesRefunded);
+        Assert.Equal(Cents(cancelled.Total), Assert.Single(await app.Payments.PaymentsForAsync(cancelled.Id), p => p.CapturedCents > 0).RefundedCents);
+        Assert.Equal(999, await NetCapturedAsync(foreign));
+        Assert.Equal(Cents(confirmed.Total), await NetCapturedAsync(confirmed.Id));
     }
 
     [Theory]
@@ -194,6 +236,9 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         using var _ = client;
         var productId = StorefrontApp.TakeProductId();
         var initialStock = await app.StockOfAsync(productId);
+        // A second product in the order, so the co-purchase pairs it makes are counted too.
+        var partnerId = StorefrontApp.TakeProductId();
+        var partnerStock = await app.StockOfAsync(partnerId);
         if (step == CheckoutStep.OrderCancelled)
         {
             await app.Payments.SetFaultsAsync(declineRate: 1); // the only way to this step is a cancellation
@@ -202,7 +247,7 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         var faults = app.Service<CheckoutFaults>();
         faults.Arm(step, times: 1);
         var key = NewKey();
-        var first = await client.PlaceOrderAsync(key, (productId, 2));
+        var first = await client.PlaceOrderAsync(key, (productId, 2), (partnerId, 1));
         if (step is (CheckoutStep.PaymentAnswered or CheckoutStep.OrderCancelled) && first.StatusCode == HttpStatusCode.Accepted)
         {
             // The provider answered after the inline budget (a busy machine): the order was accepted pending and the
@@ -215,13 +260,13 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         }
 
         // The client does what a client should: retry with the same key until it gets an answer.
-        var acknowledged = await RetryUntilAnsweredAsync(client, key, productId, 2);
+        var acknowledged = await RetryUntilAnsweredAsync(client, key, (productId, 2), (partnerId, 1));
         await app.Payments.SetFaultsAsync();
         await SettleEverythingAsync();
 
         var order = await GetOrderAsync(client, acknowledged);
         Assert.Equal(step == CheckoutStep.OrderCancelled ? "cancelled" : "confirmed", order.Status);
-        await AssertInvariantsAsync(productId, initialStock, [client], [acknowledged]);
+        await AssertInvariantsAsync([(productId, initialStock), (partnerId, partnerStock)], [client], [acknowledged]);
     }
 
     [Fact]
@@ -369,8 +414,8 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         }
     }
 
-    /// <summary>The invariants at rest, for one product only this test buys.</summary>
-    private async Task AssertInvariantsAsync(long productId, int initialStock, IReadOnlyList<HttpClient> buyers, IReadOnlyList<string> acknowledged)
+    /// <summary>The invariants at rest, for products only this test buys (with their stock before it).</summary>
+    private async Task AssertInvariantsAsync(IReadOnlyList<(long ProductId, int InitialStock)> products, IReadOnlyList<HttpClient> buyers, IReadOnlyList<string> acknowledged)
     {
         var orders = new List<OrderDto>();
         foreach (var buyer in buyers)
@@ -391,12 +436,21 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
             Assert.True(payments.Count(p => p.CapturedCents > 0) <= 1, $"order {order.Id} was captured {payments.Count(p => p.CapturedCents > 0)} times");
         }
 
-        // initial stock = current stock + units in live orders.
-        var live = orders.Where(o => o.Status == "confirmed").SelectMany(o => o.Items).Where(i => i.ProductId == productId).Sum(i => i.Quantity);
-        Assert.Equal(initialStock, await app.StockOfAsync(productId) + live);
+        var confirmed = orders.Where(o => o.Status == "confirmed").ToList();
+        foreach (var (productId, initialStock) in products)
+        {
+            // initial stock = current stock + units in live orders.
+            var live = confirmed.SelectMany(o => o.Items).Where(i => i.ProductId == productId).Sum(i => i.Quantity);
+            Assert.Equal(initialStock, await app.StockOfAsync(productId) + live);
 
-        // The projection applied every confirmed order once (eventually: on JetStream it lags the outbox).
-        await WaitForProjectedUnitsAsync(productId, live);
+            // The projection applied every confirmed order once (eventually: on JetStream it lags the outbox).
+            await WaitForProjectedUnitsAsync(productId, live);
+        }
+
+        // And its co-purchase pairs once.
+        var ids = products.Select(p => p.ProductId).ToList();
+        var pairs = StorefrontApp.CoPurchasesImplied(confirmed, ids);
+        await WaitForAsync(() => app.CoPurchasesOfAsync(ids), projected => projected == pairs);
     }
 
     /// <summary>Waits until the popularity projection shows <paramref name="units"/> for the product (0: no row or 0).</summary>
@@ -407,12 +461,12 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
             return rows.Count == 0 ? 0 : rows[0];
         }, projected => projected == units);
 
-    private static async Task<string> RetryUntilAnsweredAsync(HttpClient client, string key, long productId, int quantity)
+    private static async Task<string> RetryUntilAnsweredAsync(HttpClient client, string key, params (long ProductId, int Quantity)[] lines)
     {
         var deadline = DateTimeOffset.UtcNow + AtRestTimeout;
         while (true)
         {
-            var response = await client.PlaceOrderAsync(key, (productId, quantity));
+            var response = await client.PlaceOrderAsync(key, lines);
             switch (response.StatusCode)
             {
                 case HttpStatusCode.Created or HttpStatusCode.Accepted:
@@ -429,6 +483,21 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
                     break;
             }
         }
+    }
+
+    private async Task<long> NetCapturedAsync(string reference) =>
+        (await app.Payments.PaymentsForAsync(reference)).Sum(p => p.CapturedCents - p.RefundedCents);
+
+    /// <summary>A payment authorized and captured at the provider directly, as if by a checkout the shop lost track of.</summary>
+    private async Task CaptureAtProviderAsync(string reference, long cents)
+    {
+        using var provider = app.Payments.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/authorizations")
+        {
+            Content = JsonContent.Create(new { amountCents = cents, currency = "USD", reference, capture = true }),
+        };
+        request.Headers.Add("Idempotency-Key", NewKey());
+        (await provider.SendAsync(request, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
     }
 
     private static async Task<OrderDto> GetOrderAsync(HttpClient client, string id) =>

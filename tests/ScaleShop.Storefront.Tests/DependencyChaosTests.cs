@@ -2,6 +2,10 @@ using System.Globalization;
 using System.Net;
 using ScaleShop.Data;
 using ScaleShop.Data.Sharding;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using ScaleShop.Resilience;
 
 namespace ScaleShop.Storefront.Tests;
 
@@ -14,6 +18,8 @@ public sealed class DependencyChaosApp : StorefrontApp
         new("Resilience:Databases:BreakerMinimumThroughput", "4"),
         new("Resilience:Databases:BreakerSamplingDuration", "00:00:05"),
         new("Resilience:Databases:BreakerBreakDuration", "00:00:01"),
+        // The outcome test fails every call to the provider: its breaker must not stay open for the other tests' checkouts.
+        new("Payments:BreakerMinimumThroughput", "100000"),
     ];
 }
 
@@ -75,6 +81,74 @@ public sealed class DependencyChaosTests(DependencyChaosApp app) : IClassFixture
         Assert.Contains("db.catalog", view.Dependencies);
     }
 
+    [Fact]
+    public async Task Outcome_settings_are_validated_and_refused_for_dependencies_that_are_not_HTTP()
+    {
+        using var admin = await app.AdminAsync();
+        var ct = TestContext.Current.CancellationToken;
+        await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/payments", new { outcomeRate = 1.5 }, ct)).AssertFieldErrorAsync("outcomeRate");
+        await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/payments", new { outcomeRate = -0.1 }, ct)).AssertFieldErrorAsync("outcomeRate");
+        await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/payments", new { outcomeRate = 0.5, outcomeStatusCode = 200 }, ct))
+            .AssertFieldErrorAsync("outcomeStatusCode");
+        await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/payments", new { outcomeRate = 0.5, outcomeStatusCode = 600 }, ct))
+            .AssertFieldErrorAsync("outcomeStatusCode");
+
+        // A database, the bus, Redis: no HTTP response to inject.
+        var notHttp = await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/db.shard0", new { outcomeRate = 0.5 }, ct)).AssertFieldErrorAsync("outcomeRate");
+        Assert.Contains("not an HTTP dependency", notHttp.Errors!["outcomeRate"][0], StringComparison.Ordinal);
+        await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/bus", new { outcomeStatusCode = 500 }, ct)).AssertFieldErrorAsync("outcomeStatusCode");
+        var view = await (await admin.GetAsync("/api/v1/admin/chaos/dependencies", ct)).ReadAsync<DependencyChaosDto>();
+        Assert.DoesNotContain("db.shard0", view.Active.Keys);
+        Assert.DoesNotContain("payments", view.Active.Keys);
+    }
+
+    [Fact]
+    public async Task An_injected_503_from_the_payment_provider_takes_the_provider_unavailable_path()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (client, _, _) = await app.NewUserAsync();
+        using var _ = client;
+        using var admin = await app.AdminAsync();
+        try
+        {
+            var armed = await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/payments", new { outcomeRate = 1.0 }, ct)).ReadAsync<DependencyChaosDto>();
+            Assert.Equal(503, armed.Active["payments"].OutcomeStatusCode); // the default status
+
+            // Every attempt (the retries too) is answered 503 without reaching the provider: as when it is down.
+            var order = await (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (StorefrontApp.TakeProductId(), 1))).ReadAsync<OrderDto>(HttpStatusCode.Accepted);
+            Assert.Equal("pending_payment", order.Status);
+            Assert.Empty(await app.Payments.PaymentsForAsync(order.Id));
+        }
+        finally
+        {
+            (await admin.DeleteAsync("/api/v1/admin/chaos/dependencies", ct)).EnsureSuccessStatusCode();
+        }
+    }
+
+    [Fact]
+    public async Task An_injected_error_from_the_recommendations_service_serves_the_fallback()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (client, _, _) = await app.NewUserAsync(); // signed in: the answer is asked for every time, never a cached one
+        using var _ = client;
+        using var admin = await app.AdminAsync();
+        var productId = StorefrontApp.TakeProductId();
+        var path = $"/api/v1/recommendations?productId={productId}";
+        await Eventually.ValueAsync(async () => await (await client.GetAsync(path, ct)).ReadAsync<RecommendationsDto>(), r => r.Source != "fallback",
+            TimeSpan.FromSeconds(30), "the service answering before the injection");
+        try
+        {
+            (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/recommendations", new { outcomeRate = 1.0, outcomeStatusCode = 500 }, ct)).EnsureSuccessStatusCode();
+            var answer = await (await client.GetAsync(path, ct)).ReadAsync<RecommendationsDto>();
+            Assert.Equal("fallback", answer.Source);
+            Assert.NotEmpty(answer.Items);
+        }
+        finally
+        {
+            (await admin.DeleteAsync("/api/v1/admin/chaos/dependencies", ct)).EnsureSuccessStatusCode();
+        }
+    }
+
     private async Task<(HttpClient OnShard, HttpClient Elsewhere)> UsersOnAndOffAsync(string physical)
     {
         var map = app.Service<IDatabaseRouter>().ShardMap;
@@ -102,7 +176,9 @@ public sealed class DependencyChaosTests(DependencyChaosApp app) : IClassFixture
 
     private sealed record ResilienceDto(Dictionary<string, string> Circuits, bool ChaosEnabled);
 
-    private sealed record DependencyChaosDto(bool Enabled, List<string> Dependencies);
+    private sealed record DependencyChaosDto(bool Enabled, List<string> Dependencies, Dictionary<string, FaultDto> Active);
+
+    private sealed record FaultDto(double FaultRate, double OutcomeRate, int OutcomeStatusCode);
 }
 
 /// <summary>With chaos off (the default), faults in configuration are not injected and none can be switched on.</summary>
@@ -113,6 +189,8 @@ public sealed class ChaosKillSwitchApp : StorefrontApp
         new("Chaos:Enabled", "false"),
         new("Chaos:Dependencies:db.catalog:FaultRate", "1"),
         new("Chaos:Dependencies:payments:FaultRate", "1"),
+        new("Chaos:Dependencies:payments:OutcomeRate", "1"),
+        new("Chaos:Dependencies:recommendations:OutcomeRate", "1"),
     ];
 }
 
@@ -126,9 +204,12 @@ public sealed class ChaosKillSwitchTests(ChaosKillSwitchApp app) : IClassFixture
         using var _ = client;
         Assert.Equal(HttpStatusCode.OK, (await app.Anonymous().GetAsync("/api/v1/products/2", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await client.PlaceOrderAsync(Guid.NewGuid().ToString("N"), (StorefrontApp.TakeProductId(), 1))).StatusCode);
+        // Configured outcomes (an injected 503 for every call) are not injected either: the service's own answer.
+        Assert.NotEqual("fallback", (await (await client.GetAsync($"/api/v1/recommendations?productId={StorefrontApp.TakeProductId()}", ct)).ReadAsync<RecommendationsDto>()).Source);
 
         using var admin = await app.AdminAsync();
         await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/db.catalog", new { faultRate = 1 }, ct)).AssertProblemAsync(HttpStatusCode.Conflict);
+        await (await admin.PutAsJsonAsync("/api/v1/admin/chaos/dependencies/payments", new { outcomeRate = 1 }, ct)).AssertProblemAsync(HttpStatusCode.Conflict);
         await (await admin.PostAsJsonAsync("/api/v1/admin/chaos/checkout", new { step = "OrderWritten" }, ct)).AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Equal(HttpStatusCode.OK, (await app.Anonymous().GetAsync("/api/v1/products/3", ct)).StatusCode);
     }
@@ -156,5 +237,95 @@ public sealed class BulkheadTests(TightBulkheadApp app) : IClassFixture<TightBul
         {
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/orders", TestContext.Current.CancellationToken)).StatusCode);
         }
+    }
+}
+
+/// <summary>The outcome strategy on its own: configuration, validation, the kill switch, read on every call.</summary>
+public sealed class ChaosOutcomeStrategyTests
+{
+    [Fact]
+    public async Task A_configured_outcome_answers_with_its_status_without_calling_the_dependency_and_nothing_while_chaos_is_off()
+    {
+        var enabled = Switchboard(new()
+        {
+            ["Chaos:Enabled"] = "true",
+            ["Chaos:Dependencies:svc:OutcomeRate"] = "1",
+            ["Chaos:Dependencies:svc:OutcomeStatusCode"] = "502",
+        });
+        using (var injected = await CallAsync(enabled))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, injected.Response.StatusCode);
+            Assert.Equal(0, injected.Calls);
+            Assert.Contains("injected", await injected.Response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+
+        var off = Switchboard(new()
+        {
+            ["Chaos:Enabled"] = "false",
+            ["Chaos:Dependencies:svc:OutcomeRate"] = "1",
+        });
+        using var real = await CallAsync(off);
+        Assert.Equal(HttpStatusCode.OK, real.Response.StatusCode);
+        Assert.Equal(1, real.Calls);
+    }
+
+    [Fact]
+    public async Task An_outcome_set_at_run_time_is_read_on_the_next_call_and_lifted_the_same_way()
+    {
+        var chaos = Switchboard(new() { ["Chaos:Enabled"] = "true" });
+        var pipeline = new Polly.ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddHttpDependencyChaos("svc", chaos, () => new HttpRequestException("injected")).Build();
+        Assert.True(chaos.InjectsOutcomes("svc"));
+
+        chaos.Set("svc", new DependencyFault { OutcomeRate = 1 });
+        using (var injected = await pipeline.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(HttpStatusCode.OK)), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, injected.StatusCode); // 503 unless told otherwise
+        }
+
+        chaos.Set("svc", new DependencyFault());
+        using var real = await pipeline.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(HttpStatusCode.OK)), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, real.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("OutcomeRate", "1.5")]
+    [InlineData("OutcomeStatusCode", "200")]
+    [InlineData("OutcomeStatusCode", "600")]
+    public void Outcome_settings_out_of_range_stop_the_start_naming_the_key(string setting, string value)
+    {
+        var services = Services(new() { ["Chaos:Enabled"] = "true", [$"Chaos:Dependencies:payments:{setting}"] = value });
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ChaosOptions>>().Value);
+        Assert.Contains($"Chaos:Dependencies:payments:{setting}", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<Called> CallAsync(ChaosSwitchboard chaos)
+    {
+        var pipeline = new Polly.ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddHttpDependencyChaos("svc", chaos, () => new HttpRequestException("injected")).Build();
+        var calls = 0;
+        var response = await pipeline.ExecuteAsync(_ =>
+        {
+            calls++;
+            return ValueTask.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        }, TestContext.Current.CancellationToken);
+        return new Called(response, calls);
+    }
+
+    private static ChaosSwitchboard Switchboard(Dictionary<string, string?> settings)
+    {
+        var chaos = Services(settings).GetRequiredService<ChaosSwitchboard>();
+        chaos.ArmConfiguredFaults();
+        return chaos;
+    }
+
+    private static ServiceProvider Services(Dictionary<string, string?> settings) =>
+        new ServiceCollection().AddLogging().AddMetrics()
+            .AddDependencyResilience(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
+            .BuildServiceProvider();
+
+    private sealed record Called(HttpResponseMessage Response, int Calls) : IDisposable
+    {
+        public void Dispose() => Response.Dispose();
     }
 }

@@ -9,7 +9,7 @@ namespace ScaleShop.Storefront.Tests;
 /// <summary>
 /// The storefront as a real process, killed (SIGKILL, no shutdown) in the middle of concurrent checkouts, then
 /// started again over the same databases: every order a client was told about exists once and ends confirmed,
-/// nobody is charged twice, and stock adds up once reconciliation has run.
+/// nobody is charged twice, stock adds up once reconciliation has run, and the projections counted each order once.
 /// </summary>
 public sealed class ProcessKillTests : RealProcessTest
 {
@@ -26,6 +26,8 @@ public sealed class ProcessKillTests : RealProcessTest
         // Slow enough that a kill lands while orders are between "written" and "paid".
         await Payments.SetFaultsAsync(latencyMs: 40);
         long[] products = [.. Enumerable.Range(1, Products).Select(i => (long)i)];
+        // Each order also buys a partner of its product, so that it makes co-purchase pairs as well.
+        long[] partners = [.. products.Select(p => p + Products)];
         var attempts = new ConcurrentDictionary<string, (int Buyer, long ProductId)>();
         var acknowledged = new ConcurrentDictionary<string, bool>();
 
@@ -39,7 +41,7 @@ public sealed class ProcessKillTests : RealProcessTest
         try
         {
             using var admin = await first.SignedInAsync(StorefrontApp.AdminEmail, StorefrontApp.AdminPassword, ct);
-            foreach (var productId in products)
+            foreach (var productId in products.Concat(partners))
             {
                 (await admin.PutAsJsonAsync($"/api/v1/admin/products/{productId}", new { stock = StockPerProduct }, ct)).EnsureSuccessStatusCode();
             }
@@ -132,7 +134,7 @@ public sealed class ProcessKillTests : RealProcessTest
             Assert.Single(payments, p => p.CapturedCents > 0);
         }
 
-        foreach (var productId in products)
+        foreach (var productId in products.Concat(partners))
         {
             var sold = orders.SelectMany(o => o.Items).Where(i => i.ProductId == productId).Sum(i => i.Quantity);
             Assert.Equal(StockPerProduct, await second.StockOfAsync(productId) + sold);
@@ -144,6 +146,17 @@ public sealed class ProcessKillTests : RealProcessTest
                 Assert.True(projected < sold && DateTimeOffset.UtcNow < projectedDeadline, $"Product {productId}: {projected} units projected, {sold} sold.");
                 await Task.Delay(200, ct);
             }
+        }
+
+        // The co-purchase pairs too: each confirmed order once (two products: one pair each way).
+        var pairs = StorefrontApp.CoPurchasesImplied(orders, [.. products, .. partners]);
+        Assert.Equal(2L * orders.Count, pairs);
+        var pairsDeadline = DateTimeOffset.UtcNow + Patience;
+        long projectedPairs;
+        while ((projectedPairs = await second.CoPurchasesOfAsync(products.Concat(partners))) != pairs)
+        {
+            Assert.True(projectedPairs < pairs && DateTimeOffset.UtcNow < pairsDeadline, $"{projectedPairs} co-purchases projected, {pairs} implied by the orders.");
+            await Task.Delay(200, ct);
         }
 
         foreach (var client in clients.Concat(buyers))
@@ -159,7 +172,7 @@ public sealed class ProcessKillTests : RealProcessTest
     {
         try
         {
-            using var response = await buyer.PlaceOrderAsync(key, (productId, 1));
+            using var response = await buyer.PlaceOrderAsync(key, (productId, 1), (productId + Products, 1));
             return response.StatusCode switch
             {
                 HttpStatusCode.Created or HttpStatusCode.Accepted => true,

@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Net;
+using ScaleShop.Data;
+using ScaleShop.Data.Sharding;
 using ScaleShop.Storefront.Resilience;
 using ScaleShop.Testing;
 
@@ -100,6 +103,49 @@ public sealed class ProtectionTests(ProtectionApp app) : IClassFixture<Protectio
 
     private static Task WaitForInFlightAsync(PriorityAdmission admission, int expected) =>
         Eventually.ValueAsync(() => Task.FromResult(admission.InFlight), inFlight => inFlight >= expected, TimeSpan.FromSeconds(10), $"{expected} requests in flight");
+}
+
+/// <summary>
+/// Requests time out after 3 s, and chaos is on so that a test can make one run longer: injected latency on its
+/// database, far past the timeout (and opening a connection is allowed far longer still, so only the request's
+/// own timeout can end it).
+/// </summary>
+public sealed class RequestTimeoutApp : StorefrontApp
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+    [
+        new("Chaos:Enabled", "true"),
+        new("Protection:RequestTimeout", "00:00:03"),
+        new("Resilience:Databases:OpenTimeout", "00:01:00"),
+    ];
+}
+
+public sealed class RequestTimeoutTests(RequestTimeoutApp app) : IClassFixture<RequestTimeoutApp>
+{
+    [Fact]
+    public async Task A_request_running_past_its_timeout_is_cancelled_and_answered_504_problem_details()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (client, userId, _) = await app.NewUserAsync();
+        using var _ = client;
+        using var admin = await app.AdminAsync();
+        var home = app.Service<IDatabaseRouter>().ShardMap.PhysicalDatabaseOf(new ShardedId(long.Parse(userId, CultureInfo.InvariantCulture)).LogicalShard);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/cart", ct)).StatusCode);
+        try
+        {
+            // Every connection to the user's database now takes 30 s to open: the handler cannot finish before the timeout.
+            (await admin.PutAsJsonAsync($"/api/v1/admin/chaos/dependencies/db.{home}", new { latencyRate = 1.0, latencyMs = 30_000 }, ct)).EnsureSuccessStatusCode();
+            var timedOut = await client.GetAsync("/api/v1/cart", ct);
+            var problem = await timedOut.AssertProblemAsync(HttpStatusCode.GatewayTimeout);
+            Assert.Equal(504, problem.Status);
+        }
+        finally
+        {
+            (await admin.DeleteAsync("/api/v1/admin/chaos/dependencies", ct)).EnsureSuccessStatusCode();
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/cart", ct)).StatusCode);
+    }
 }
 
 /// <summary>The storefront as a real process receiving SIGTERM while it serves.</summary>

@@ -150,6 +150,25 @@ public sealed class PaymentLedger
         return rows.Select(r => r.ToPayment()).ToList();
     }
 
+    /// <summary>
+    /// Payments holding money (captured more than refunded) created in [<paramref name="from"/>, <paramref name="until"/>),
+    /// oldest first, after a (created_at, id) cursor: what a merchant's sweep compares with its own orders.
+    /// </summary>
+    public async Task<IReadOnlyList<Payment>> OutstandingCapturesAsync(DateTimeOffset from, DateTimeOffset until, long afterCreatedAt, string afterId, int limit,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        var rows = await connection.QueryAsync<PaymentRow>(new CommandDefinition(
+            $"""
+            SELECT {Columns} FROM payments
+            WHERE captured_cents > refunded_cents AND created_at >= @from AND created_at < @until
+              AND (created_at > @afterCreatedAt OR (created_at = @afterCreatedAt AND id > @afterId))
+            ORDER BY created_at, id LIMIT @limit
+            """,
+            new { from = from.ToUnixTimeMilliseconds(), until = until.ToUnixTimeMilliseconds(), afterCreatedAt, afterId, limit }, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToPayment()).ToList();
+    }
+
     public async Task<Ledger> LedgerAsync(CancellationToken cancellationToken)
     {
         await using var connection = Open();

@@ -19,5 +19,8 @@ public sealed record Payment(string Id, string Reference, long AmountCents, stri
 
 public sealed record PaymentList(IReadOnlyList<Payment> Items);
 
+/// <summary>A page of payments; <see cref="Next"/> is the cursor of the next page (null: the last).</summary>
+public sealed record CapturePage(IReadOnlyList<Payment> Items, string? Next);
+
 /// <summary>Totals over every payment, so tests and chaos experiments can check that nobody was charged twice.</summary>
 public sealed record Ledger(long Payments, long AuthorizedCents, long CapturedCents, long RefundedCents);

@@ -24,7 +24,8 @@ public sealed partial class PaymentProviderOptionsValidator : IValidateOptions<P
 /// <summary>
 /// <c>POST /v1/authorizations</c>, <c>POST /v1/payments/{id}/capture | refund | void</c>: each with an
 /// <c>Idempotency-Key</c> header (required), answered the same way every time the same request is repeated.
-/// <c>GET /v1/payments/{id}</c>, <c>GET /v1/payments?reference=</c> for the storefront's reconciliation.
+/// <c>GET /v1/payments/{id}</c>, <c>GET /v1/payments?reference=</c> for the storefront's reconciliation, and
+/// <c>GET /v1/captures/outstanding?from=&amp;until=&amp;after=&amp;limit=</c> for its sweep of the provider's side.
 /// </summary>
 public static class PaymentsApi
 {
@@ -56,8 +57,56 @@ public static class PaymentsApi
             string.IsNullOrWhiteSpace(reference)
                 ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reference"] = ["reference is required."] })
                 : TypedResults.Ok(new PaymentList(await ledger.ByReferenceAsync(reference, ct))));
+        v1.MapGet("/captures/outstanding", OutstandingCaptures);
         endpoints.MapGet("/admin/ledger", (PaymentLedger ledger, CancellationToken ct) => ledger.LedgerAsync(ct)).WithTags("Admin");
         return endpoints;
+    }
+
+    private const int MaxListed = 1000;
+
+    /// <summary>Payments still holding money, created in [from, until), a page at a time; <c>next</c> is the cursor of the following page.</summary>
+    private static async Task<Results<Ok<CapturePage>, ValidationProblem>> OutstandingCaptures(DateTimeOffset? from, DateTimeOffset? until, string? after, int? limit,
+        PaymentLedger ledger, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (from is null || until is null || until <= from)
+        {
+            errors["until"] = ["from and until (ISO 8601) are required, until after from."];
+        }
+
+        if (limit is not null and not (>= 1 and <= MaxListed))
+        {
+            errors["limit"] = [$"limit must be between 1 and {MaxListed}."];
+        }
+
+        (long CreatedAt, string Id) cursor = (long.MinValue, "");
+        if (after is not null && !TryParseCursor(after, out cursor))
+        {
+            errors["after"] = ["after is the next cursor of a previous page."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var take = limit ?? 100;
+        var items = await ledger.OutstandingCapturesAsync(from!.Value, until!.Value, cursor.CreatedAt, cursor.Id, take, ct);
+        var next = items.Count == take ? $"{items[^1].CreatedAt.ToUnixTimeMilliseconds()}:{items[^1].Id}" : null;
+        return TypedResults.Ok(new CapturePage(items, next));
+    }
+
+    private static bool TryParseCursor(string text, out (long CreatedAt, string Id) cursor)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        cursor = (0, "");
+        if (colon <= 0 || !long.TryParse(text.AsSpan(0, colon), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var createdAt))
+        {
+            return false;
+        }
+
+        cursor = (createdAt, text[(colon + 1)..]);
+        return true;
     }
 
     private static Task<IResult> Authorize(AuthorizeRequest body, HttpRequest request, PaymentLedger ledger, FaultSettings faults, IOptions<PaymentProviderOptions> options, CancellationToken ct)

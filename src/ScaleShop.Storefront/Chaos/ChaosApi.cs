@@ -10,7 +10,7 @@ public sealed record ArmCheckoutCrashRequest(string? Step, int? Times);
 
 public sealed record CheckoutFaultsView(bool Enabled, IReadOnlyDictionary<string, int> Armed);
 
-public sealed record DependencyFaultRequest(double? FaultRate, double? LatencyRate, int? LatencyMs);
+public sealed record DependencyFaultRequest(double? FaultRate, double? LatencyRate, int? LatencyMs, double? OutcomeRate = null, int? OutcomeStatusCode = null);
 
 public sealed record DependencyChaosView(bool Enabled, IReadOnlyCollection<string> Dependencies, IReadOnlyDictionary<string, DependencyFault> Active);
 
@@ -64,6 +64,16 @@ public static class ChaosApi
             errors.Add("latencyMs", $"latencyMs must be between 0 and {MaxLatencyMs}.");
         }
 
+        if (request.OutcomeRate is < 0 or > 1)
+        {
+            errors.Add("outcomeRate", "outcomeRate is a share of calls, between 0 and 1.");
+        }
+
+        if (request.OutcomeStatusCode is < 400 or > 599)
+        {
+            errors.Add("outcomeStatusCode", "outcomeStatusCode is the status of the injected response, an error between 400 and 599.");
+        }
+
         if (!errors.IsEmpty)
         {
             return Problems.Validation(errors);
@@ -74,6 +84,14 @@ public static class ChaosApi
             return Problems.NotFound($"There is no dependency {name}; known: {string.Join(", ", switchboard.Dependencies)}.");
         }
 
+        // An injected outcome is an HTTP response: a database, the bus or Redis has none to fake.
+        if ((request.OutcomeRate > 0 || request.OutcomeStatusCode is not null) && !switchboard.InjectsOutcomes(name))
+        {
+            var field = request.OutcomeRate > 0 ? "outcomeRate" : "outcomeStatusCode";
+            return Problems.Validation(field, $"{name} is not an HTTP dependency: it has no response to inject. Outcomes apply to "
+                + $"{string.Join(", ", switchboard.Dependencies.Where(switchboard.InjectsOutcomes))}; use faultRate or latency here.");
+        }
+
         if (!switchboard.Enabled)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Chaos disabled",
@@ -81,13 +99,20 @@ public static class ChaosApi
         }
 
         // Setting a dependency's rates to zero lifts a fault (one from configuration too): always allowed.
-        var injects = request.FaultRate > 0 || (request.LatencyRate > 0 && request.LatencyMs > 0);
+        var injects = request.FaultRate > 0 || (request.LatencyRate > 0 && request.LatencyMs > 0) || request.OutcomeRate > 0;
         if (injects && await RefusalAsync(killSwitches, cancellationToken) is { } refusal)
         {
             return refusal;
         }
 
-        switchboard.Set(name, new DependencyFault { FaultRate = request.FaultRate ?? 0, LatencyRate = request.LatencyRate ?? 0, LatencyMs = request.LatencyMs ?? 0 });
+        switchboard.Set(name, new DependencyFault
+        {
+            FaultRate = request.FaultRate ?? 0,
+            LatencyRate = request.LatencyRate ?? 0,
+            LatencyMs = request.LatencyMs ?? 0,
+            OutcomeRate = request.OutcomeRate ?? 0,
+            OutcomeStatusCode = request.OutcomeStatusCode ?? DependencyFault.DefaultOutcomeStatusCode,
+        });
         return TypedResults.Ok(View(switchboard));
     }
 

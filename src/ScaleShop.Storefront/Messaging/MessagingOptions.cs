@@ -43,6 +43,18 @@ public sealed class MessagingOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Bulkhead: publishes in flight at once on this instance (the dispatcher publishes one batch per database at a
+    /// time). One past this and <see cref="BusMaxQueuedPublishes"/> is refused at once, as if the bus were down: its
+    /// events wait in the outbox and the dispatcher tries again after its backoff.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int BusMaxConcurrentPublishes { get; set; } = 16;
+
+    /// <summary>Publishes that may wait for a bulkhead slot (oldest first) before more are refused.</summary>
+    [Range(0, 100_000)]
+    public int BusMaxQueuedPublishes { get; set; } = 64;
+
     [Range(0.01, 1.0)]
     public double BusBreakerFailureRatio { get; set; } = 0.5;
 

@@ -2,13 +2,16 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
+using System.Threading.RateLimiting;
 using ScaleShop.Resilience;
 
 namespace ScaleShop.Storefront.Messaging;
 
 /// <summary>
-/// The bus as a dependency named <c>bus</c>: a timeout on every publish, a circuit breaker (a bus that is down
-/// is not called for every batch of every database), and the chaos strategies. No retry here: the dispatcher
+/// The bus as a dependency named <c>bus</c>: a bulkhead (publishes in flight and queued; one past them is refused
+/// at once and, like a bus that is down, leaves its events in the outbox), a timeout on every publish, a circuit
+/// breaker (a bus that is down is not called for every batch of every database), and the chaos strategies. The
+/// bulkhead is outermost, so its refusals are not counted by the breaker as the bus failing. No retry here: the dispatcher
 /// already retries each database's batch with backoff, and the events wait safely in the outboxes meanwhile —
 /// with the bus down, checkout goes on and only the projections fall behind.
 /// </summary>
@@ -25,6 +28,12 @@ public sealed class ResilientEventBus : IEventBus
         var limits = options.Value;
         var logger = loggers.CreateLogger<ResilientEventBus>();
         _pipeline = new ResiliencePipelineBuilder { Name = DependencyName }
+            .AddConcurrencyLimiter(new ConcurrencyLimiterOptions
+            {
+                PermitLimit = limits.BusMaxConcurrentPublishes,
+                QueueLimit = limits.BusMaxQueuedPublishes,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = limits.BusBreakerFailureRatio,

@@ -206,6 +206,14 @@ public sealed class OrderStore(IDatabaseRouter databases, ShardedIdGenerator ids
         return settled;
     }
 
+    /// <summary>The user an order belongs to (its id carries their logical shard), or null when there is no such order.</summary>
+    public async Task<long?> FindOwnerAsync(long orderId, CancellationToken cancellationToken)
+    {
+        await using var connection = await databases.OpenShardAsync(new ShardedId(orderId).LogicalShard, DataIntent.Write, cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+            "SELECT user_id FROM orders WHERE id = @orderId", new { orderId }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>Everything settlement needs of one order (any status), or null.</summary>
     public async Task<SettlementOrder?> GetForSettlementAsync(long userId, long orderId, CancellationToken cancellationToken)
     {

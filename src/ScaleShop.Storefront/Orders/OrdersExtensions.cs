@@ -20,6 +20,7 @@ public static class OrdersExtensions
         services.AddSingleton<OrderSettlement>();
         services.AddSingleton<PendingOrderSettler>();
         services.AddHostedService(sp => sp.GetRequiredService<PendingOrderSettler>());
+        services.AddSingleton<StrayCaptureSweep>();
         services.AddSingleton<OrderReconciliation>();
         services.AddHostedService(sp => sp.GetRequiredService<OrderReconciliation>());
         return services;

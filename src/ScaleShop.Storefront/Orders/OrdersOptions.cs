@@ -96,6 +96,14 @@ public sealed class OrdersOptions : IValidatableObject
     [Range(1, 100_000)]
     public int ReconcileBatchSize { get; set; } = 200;
 
+    /// <summary>
+    /// How far back reconciliation looks at the provider's outstanding captures for ones no live order explains
+    /// (a cancelled, compensated order; no order at all). Captures younger than <see cref="PendingPaymentTimeout"/>
+    /// are left alone: their checkout may still be settling.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "90.00:00:00")]
+    public TimeSpan StrayCaptureLookback { get; set; } = TimeSpan.FromDays(7);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (SettleLease <= InlinePaymentBudget)

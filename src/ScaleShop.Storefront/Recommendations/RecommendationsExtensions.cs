@@ -19,7 +19,7 @@ public static class RecommendationsExtensions
     /// The query client's own pipeline, in place of the standard one: bulkhead (refuse at once when full), a
     /// breaker, and one timeout for the whole call. No retry: within 150 ms a retry buys little and doubles the
     /// load on a service that is already slow; the fallback is the retry. The feed client has a breaker and a
-    /// longer timeout, and no retry of its own: the bus's consumer runner retries deliveries with backoff (safe:
+    /// longer timeout, chaos, and no retry of its own: the bus's consumer runner retries deliveries with backoff (safe:
     /// the service applies each event id once), and an open breaker fails a delivery at once so the bus defers it.
     /// </summary>
     public static IServiceCollection AddRecommendations(this IServiceCollection services, IConfiguration configuration)
@@ -48,7 +48,7 @@ public static class RecommendationsExtensions
                     })
                     .AddTimeout(options.Timeout)
                     // Innermost, so the breaker and the timeout meet injected faults as they would real ones.
-                    .AddDependencyChaos(DependencyName, context.ServiceProvider.GetRequiredService<ChaosSwitchboard>(),
+                    .AddHttpDependencyChaos(DependencyName, context.ServiceProvider.GetRequiredService<ChaosSwitchboard>(),
                         () => new HttpRequestException("Chaos: injected failure of the recommendations service."));
             });
 
@@ -66,7 +66,10 @@ public static class RecommendationsExtensions
                         BreakDuration = options.BreakerBreakDuration,
                         StateProvider = context.ServiceProvider.GetRequiredService<CircuitStates>().For(FeedDependencyName),
                     })
-                    .AddTimeout(options.FeedTimeout);
+                    .AddTimeout(options.FeedTimeout)
+                    // Innermost, as on the query client: a failed delivery is deferred by the bus and sent again.
+                    .AddHttpDependencyChaos(FeedDependencyName, context.ServiceProvider.GetRequiredService<ChaosSwitchboard>(),
+                        () => new HttpRequestException("Chaos: injected failure of the recommendations feed."));
             });
 #pragma warning restore EXTEXP0001
         services.AddThirdPartyHealthCheck<RecommendationsOptions>(DependencyName, recommendations => recommendations.BaseUrl,

@@ -117,6 +117,26 @@ public class StorefrontApp : WebApplicationFactory<Program>, IAsyncLifetime
         return (await connection.QueryAsync<long>(sql, parameters)).AsList();
     }
 
+    /// <summary>The co-purchase pairs the projection holds for these products: the sum of its counts over every pair (a, *).</summary>
+    public async Task<long> CoPurchasesOfAsync(IEnumerable<long> productIds)
+    {
+        var sum = 0L;
+        foreach (var productId in productIds)
+        {
+            sum += (await QueryCatalogAsync("SELECT COALESCE(SUM(orders), 0) FROM co_purchases WHERE product_id = @productId", new { productId }))[0];
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// What <see cref="CoPurchasesOfAsync"/> must come to when the projection counted each of <paramref name="confirmed"/>
+    /// once: an order of n distinct products (2 or more) adds n - 1 pairs to each of its products.
+    /// </summary>
+    public static long CoPurchasesImplied(IEnumerable<OrderDto> confirmed, IReadOnlyCollection<long> productIds) =>
+        confirmed.Select(o => o.Items.Select(i => i.ProductId).Distinct().ToList()).Where(p => p.Count > 1)
+            .Sum(p => (long)p.Count(productIds.Contains) * (p.Count - 1));
+
     public async Task ExecuteOnShardAsync(string physicalDatabase, string sql)
     {
         await using var connection = await Service<IDatabaseRouter>().OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, CancellationToken.None);

@@ -12,7 +12,11 @@ using ScaleShop.Storefront.Common;
 namespace ScaleShop.Storefront.Orders.Payments;
 
 /// <summary>A payment as the provider reports it.</summary>
-public sealed record ProviderPayment(string Id, string Reference, long AmountCents, string Currency, string Status, long CapturedCents, long RefundedCents);
+public sealed record ProviderPayment(string Id, string Reference, long AmountCents, string Currency, string Status, long CapturedCents, long RefundedCents,
+    DateTimeOffset CreatedAt = default);
+
+/// <summary>A page of the provider's payments; <see cref="Next"/> is the cursor of the following page (null: the last).</summary>
+public sealed record ProviderPaymentPage(IReadOnlyList<ProviderPayment> Items, string? Next);
 
 /// <summary>What a call to the provider came to. <see cref="Unavailable"/> means the outcome is unknown: retry later with the same key.</summary>
 public abstract record PaymentResult
@@ -58,6 +62,25 @@ public sealed class PaymentProviderClient(HttpClient http)
         {
             var list = await http.GetFromJsonAsync<PaymentListBody>($"v1/payments?reference={Uri.EscapeDataString(reference)}", cancellationToken);
             return list?.Items ?? [];
+        }
+        catch (Exception exception) when (IsUnavailable(exception, cancellationToken))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The provider's payments still holding money (captured, not all refunded) created in [<paramref name="from"/>,
+    /// <paramref name="until"/>), a page after <paramref name="after"/>; null when the provider cannot be asked.
+    /// </summary>
+    public async Task<ProviderPaymentPage?> OutstandingCapturesAsync(DateTimeOffset from, DateTimeOffset until, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var query = $"v1/captures/outstanding?from={Uri.EscapeDataString(from.ToString("O", System.Globalization.CultureInfo.InvariantCulture))}"
+            + $"&until={Uri.EscapeDataString(until.ToString("O", System.Globalization.CultureInfo.InvariantCulture))}&limit={limit}"
+            + (after is null ? "" : $"&after={Uri.EscapeDataString(after)}");
+        try
+        {
+            return await http.GetFromJsonAsync<ProviderPaymentPage>(query, cancellationToken);
         }
         catch (Exception exception) when (IsUnavailable(exception, cancellationToken))
         {
@@ -186,7 +209,7 @@ public static class PaymentsExtensions
             .Services.AddHttpClient<PaymentProviderClient>()
             // Innermost, so the retries, breaker and timeouts above meet injected faults as they would real ones.
             .AddResilienceHandler("payments-chaos", (builder, context) =>
-                builder.AddDependencyChaos(DependencyName, context.ServiceProvider.GetRequiredService<ChaosSwitchboard>(),
+                builder.AddHttpDependencyChaos(DependencyName, context.ServiceProvider.GetRequiredService<ChaosSwitchboard>(),
                     () => new HttpRequestException("Chaos: injected failure of the payment provider.")));
 #pragma warning restore EXTEXP0001
         services.AddThirdPartyHealthCheck<PaymentOptions>(DependencyName, payments => payments.BaseUrl,

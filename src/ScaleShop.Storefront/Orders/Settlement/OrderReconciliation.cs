@@ -8,7 +8,8 @@ namespace ScaleShop.Storefront.Orders.Settlement;
 /// <summary>How much settlement work is outstanding across every physical database (the payment backlog).</summary>
 public sealed record SettlementBacklog(long PendingPayment, long CancelledNotCompensated);
 
-public sealed record ReconciliationReport(int ReservationsReleased, int PendingOrdersSettled, int CancelledOrdersCompensated, int CompensationsStillOpen);
+public sealed record ReconciliationReport(int ReservationsReleased, int PendingOrdersSettled, int CancelledOrdersCompensated, int CompensationsStillOpen,
+    int StrayCapturesRefunded = 0);
 
 /// <summary>
 /// The backstop for every crash between two steps of a checkout. Each pass:
@@ -17,12 +18,14 @@ public sealed record ReconciliationReport(int ReservationsReleased, int PendingO
 /// <item>orders stuck in pending_payment: paid, or past their deadline confirmed (the provider shows a capture) or cancelled;</item>
 /// <item>cancelled orders not yet compensated (died between cancelling and undoing): stock returned once, captures refunded,
 /// authorizations voided — which also covers a capture whose order was cancelled.</item>
+/// <item>from the provider's side (<see cref="StrayCaptureSweep"/>): a capture whose order was cancelled and already
+/// compensated (it surfaced after the compensation looked), or whose order does not exist, is refunded.</item>
 /// </list>
 /// Every repair is conditional and keyed, so passes on several instances at once do no harm. Counts go to the
 /// <c>scaleshop.reconciliation.repairs</c> metric; each repair is logged by the step that makes it.
 /// </summary>
 public sealed class OrderReconciliation(
-    ReservationSweeper sweeper, PendingOrderSettler settler, OrderStore orders, OrderSettlement settlement, SettlementMetrics metrics,
+    ReservationSweeper sweeper, PendingOrderSettler settler, OrderStore orders, OrderSettlement settlement, StrayCaptureSweep strayCaptures, SettlementMetrics metrics,
     IDatabaseRouter databases, IOptions<OrdersOptions> options, TimeProvider time, ILogger<OrderReconciliation> logger) : BackgroundService
 {
     public async Task<SettlementBacklog> BacklogAsync(CancellationToken cancellationToken)
@@ -70,8 +73,10 @@ public sealed class OrderReconciliation(
         }
 
         metrics.Repaired("cancelled_order_not_compensated", compensated);
-        var report = new ReconciliationReport(released, settled, compensated, open);
-        if (released + settled + compensated + open > 0)
+        var refunded = await strayCaptures.SweepOnceAsync(cancellationToken);
+        metrics.Repaired("capture_without_live_order", refunded);
+        var report = new ReconciliationReport(released, settled, compensated, open, refunded);
+        if (released + settled + compensated + open + refunded > 0)
         {
             logger.LogWarning("Reconciliation: {Report}", report);
         }

@@ -7,7 +7,8 @@ namespace ScaleShop.Chaos.Tests;
 /// Every runbook reads the same way at 3 a.m., whoever wrote it: a failure situation has Symptoms, Where it shows
 /// (dashboard panel, alert, incident), Diagnosis, Actions, Verify and Undo, in that order; a planned operation has When
 /// to use, Commands, Verify and Undo. Each names its owning team (a team of ops/ownership.json) on its
-/// <c>**Owner:**</c> line, and the index (docs/runbooks/README.md) lists every runbook. Static: no system needed.
+/// <c>**Owner:**</c> line, its verification (<c>sh runbook verify</c>) sits in Verify below every step, and the index
+/// (docs/runbooks/README.md) lists every runbook. Static: no system needed.
 /// </summary>
 public sealed partial class RunbookStructureTests
 {
@@ -43,6 +44,22 @@ public sealed partial class RunbookStructureTests
             Assert.False(string.IsNullOrWhiteSpace(sections[index].Body), $"{file}: '## {sections[index].Heading}' is empty.");
             previous = index;
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(RunbookFiles))]
+    public void Every_runbook_verifies_in_its_verify_section_after_all_its_steps(string file)
+    {
+        // A drill (RunbookDrill) runs every step first and the verification last: a step written below the
+        // verification would read as "after recovery" but run before it.
+        var runbook = ScaleShop.Chaos.Runbooks.Runbook.Read(Path.Combine(RunbooksFolder, file));
+        var verifications = runbook.Verifications.ToList();
+
+        Assert.True(verifications.Count > 0, $"{file} has no 'sh runbook verify' block: nothing says when it worked.");
+        Assert.All(verifications, v => Assert.True(Names(v.Section, "Verify"), $"{file}:{v.Line}: a 'sh runbook verify' block outside the Verify section ({v.Section})."));
+        var firstVerification = verifications.Min(v => v.Line);
+        Assert.All(runbook.Steps, step => Assert.True(step.Line < firstVerification,
+            $"{file}:{step.Line}: a 'sh runbook' step below the verification ({step.Section}); the drill runs it before verifying, so put it with the actions."));
     }
 
     [Theory]

@@ -10,9 +10,10 @@
 #   SCALESHOP_TEST_CHAOS=0 ./test.sh           without the chaos stage
 #
 # After the PostgreSQL pass, a chaos stage runs the short version of every chaos experiment
-# (tests/ScaleShop.Chaos.Tests) on a second topology of its own (state in SCALESHOP_CHAOS_TOPOLOGY_DIR,
+# (ScaleShop.Chaos.Tests.ExperimentRunTests) on a second topology of its own (state in SCALESHOP_CHAOS_TOPOLOGY_DIR,
 # default /var/tmp/scaleshop-chaos; ports + SCALESHOP_CHAOS_PORT_OFFSET, default 100): the experiments stop
-# and pause servers, which must never be those another test run is using. The two passes leave that project out.
+# and pause servers, which must never be those another test run is using. The two passes leave those experiments
+# out and run the rest of that project (the static checks of experiment files and runbooks).
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -56,8 +57,11 @@ if [[ " $providers " == *" postgres "* ]]; then
   fi
 fi
 
-# The chaos experiments have a stage of their own (below): the two passes leave them out. dotnet test takes one
-# --filter, so one given among the arguments is combined with that exclusion (and given alone to the stage).
+# The chaos experiments have a stage of their own (below): the two passes leave them out, and the stage runs only
+# them. The rest of ScaleShop.Chaos.Tests needs no topology (experiment files, runbook links, structure and bash,
+# the drill and the runner's parts): it runs in every pass, so a runbook that loses a section or its link fails
+# there, not only in the chaos stage. dotnet test takes one --filter, so one given among the arguments is combined
+# with that exclusion (and with the stage's selection).
 args=(); user_filter=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -69,9 +73,10 @@ done
 # The local cluster's proofs (ScaleShop.Cluster.Tests: a dozen processes under load, judged on latency) run on their
 # own after each pass, not beside the other assemblies, which would share the two cores with them: on the embedded
 # defaults after the SQLite pass, on the production topology (fresh databases, Redis, NATS) after the PostgreSQL one.
-not_chaos_or_cluster=(--filter "${user_filter:+($user_filter)&}FullyQualifiedName!~ScaleShop.Chaos.Tests&FullyQualifiedName!~ScaleShop.Cluster.Tests")
+experiments=ScaleShop.Chaos.Tests.ExperimentRunTests
+not_chaos_or_cluster=(--filter "${user_filter:+($user_filter)&}FullyQualifiedName!~$experiments&FullyQualifiedName!~ScaleShop.Cluster.Tests")
 cluster_filter=(); [ -n "$user_filter" ] && cluster_filter=(--filter "$user_filter")
-chaos_filter=(); [ -n "$user_filter" ] && chaos_filter=(--filter "$user_filter")
+chaos_filter=(--filter "${user_filter:+($user_filter)&}FullyQualifiedName~$experiments")
 set -- "${args[@]}"
 for provider in $providers; do
   case "$provider" in

@@ -9,6 +9,13 @@ internal static class RepositoryRoot
 
     public static IEnumerable<string> ExperimentFiles => Directory.EnumerateFiles(ExperimentsFolder, "*.json").Order(StringComparer.Ordinal);
 
+    public static string RunbooksFolder => System.IO.Path.Combine(Path, "docs", "runbooks");
+
+    /// <summary>The runbooks' file names (<c>cache-down.md</c>), the index (README.md) left out.</summary>
+    public static IEnumerable<string> RunbookFiles =>
+        Directory.EnumerateFiles(RunbooksFolder, "*.md").Select(System.IO.Path.GetFileName).OfType<string>()
+            .Where(f => f != "README.md").Order(StringComparer.Ordinal);
+
     private static string Find()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

@@ -9,10 +9,9 @@ namespace ScaleShop.Chaos.Tests;
 /// </summary>
 public sealed class RunbookTests
 {
-    private static readonly string RunbooksFolder = Path.Combine(RepositoryRoot.Path, "docs", "runbooks");
+    private static readonly string RunbooksFolder = RepositoryRoot.RunbooksFolder;
 
-    public static TheoryData<string> RunbookFiles => new(Directory.EnumerateFiles(RunbooksFolder, "*.md")
-        .Where(f => Path.GetFileName(f) != "README.md").Order(StringComparer.Ordinal).Select(Path.GetFileName)!);
+    public static TheoryData<string> RunbookFiles => new(RepositoryRoot.RunbookFiles);
 
     public static TheoryData<string> Experiments => new(RepositoryRoot.ExperimentFiles.Select(Path.GetFileNameWithoutExtension)!);
 

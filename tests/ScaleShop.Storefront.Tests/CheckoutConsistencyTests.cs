@@ -180,7 +180,9 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
             return report;
         }, report => report.CompensationsStillOpen == 0);
 
-        Assert.True(repaired >= 1, "reconciliation repaired nothing");
+        // Whoever gets there first compensates: the pending-order settler's retries may refund the capture before a
+        // pass of reconciliation looks (seen on PostgreSQL), so the count may be 0 — but it must equal the metric, and
+        // the money and the stock below must be whole either way.
         Assert.Equal(repaired, repairs.GetMeasurementSnapshot().Where(m => m.Tags["kind"] as string == "cancelled_order_not_compensated").Sum(m => m.Value));
         Assert.Equal(0, (await app.Payments.PaymentsForAsync(accepted.Id)).Sum(p => p.CapturedCents - p.RefundedCents));
         Assert.Equal(stockBefore, await app.StockOfAsync(productId));

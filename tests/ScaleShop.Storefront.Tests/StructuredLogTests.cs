@@ -17,12 +17,7 @@ public sealed class StructuredLogTests : RealProcessTest
         }, ct);
         try
         {
-            var traceId = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
-            // No propagator: this test process's own HttpClient tracing would otherwise replace our traceparent with its own.
-            using var client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = storefront.Address };
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/categories");
-            request.Headers.Add("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString()}-01");
-            (await client.SendAsync(request, ct)).EnsureSuccessStatusCode();
+            var traceId = (await TracedRequest.GetAsync(storefront.Address, "/api/v1/categories", ct)).ToHexString();
 
             var line = await Eventually.ValueAsync(() => Task.FromResult(storefront.Output.FirstOrDefault(l => l.Contains(traceId, StringComparison.Ordinal))),
                 found => found is not null, TimeSpan.FromSeconds(10), "a log line of the request");

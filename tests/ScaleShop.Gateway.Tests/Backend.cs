@@ -9,7 +9,8 @@ namespace ScaleShop.Gateway.Tests;
 
 /// <summary>
 /// A small storefront stand-in on a real Kestrel port: every path answers <c>{name}|{request body}</c>;
-/// <c>/health/ready</c> answers 200 or 503 as <see cref="Ready"/> says; <c>/slow</c> holds its answer until
+/// <c>/health/ready</c> answers 200 or 503 as <see cref="Ready"/> says; every answer echoes the trace context it received
+/// (headers <see cref="ReceivedTraceparentHeader"/> and <see cref="ActivityTraceIdHeader"/>); <c>/slow</c> holds its answer until
 /// <see cref="ReleaseSlow"/>; <c>/status/{code}</c> answers that code, <c>/empty/{code}</c> with no body; with <see cref="Abort"/> set, every
 /// request but the probe has its connection aborted before any answer.
 /// </summary>
@@ -28,6 +29,12 @@ public sealed class Backend : IAsyncDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>The <c>traceparent</c> header the request arrived with (empty when none).</summary>
+    public const string ReceivedTraceparentHeader = "X-Received-Traceparent";
+
+    /// <summary>The trace id of the backend's own request activity (empty when it has none).</summary>
+    public const string ActivityTraceIdHeader = "X-Activity-Trace-Id";
 
     public Uri Address { get; private set; } = null!;
 
@@ -89,6 +96,8 @@ public sealed class Backend : IAsyncDisposable
             return;
         }
 
+        context.Response.Headers[ReceivedTraceparentHeader] = context.Request.Headers.TraceParent.ToString();
+        context.Response.Headers[ActivityTraceIdHeader] = System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? "";
         var path = context.Request.Path.Value ?? "/";
         if (path == "/slow")
         {

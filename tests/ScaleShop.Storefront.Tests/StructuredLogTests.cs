@@ -3,7 +3,7 @@ using ScaleShop.Storefront.Tests.Infrastructure;
 
 namespace ScaleShop.Storefront.Tests;
 
-/// <summary>The storefront as a real process: its console log is one JSON object per line, carrying the trace of the request.</summary>
+/// <summary>The storefront (and the payment provider) as a real process: its console log is one JSON object per line, carrying the trace of the request.</summary>
 public sealed class StructuredLogTests : RealProcessTest
 {
     [Fact]
@@ -17,24 +17,47 @@ public sealed class StructuredLogTests : RealProcessTest
         }, ct);
         try
         {
-            var traceId = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
-            // No propagator: this test process's own HttpClient tracing would otherwise replace our traceparent with its own.
-            using var client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = storefront.Address };
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/categories");
-            request.Headers.Add("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString()}-01");
-            (await client.SendAsync(request, ct)).EnsureSuccessStatusCode();
-
-            var line = await Eventually.ValueAsync(() => Task.FromResult(storefront.Output.FirstOrDefault(l => l.Contains(traceId, StringComparison.Ordinal))),
-                found => found is not null, TimeSpan.FromSeconds(10), "a log line of the request");
-            using var entry = JsonDocument.Parse(line!); // JSON, not the console's text format
-            Assert.True(entry.RootElement.TryGetProperty("Timestamp", out _), line);
-            var scopes = entry.RootElement.GetProperty("Scopes").EnumerateArray().ToList();
-            Assert.Contains(scopes, scope => scope.ValueKind == JsonValueKind.Object && scope.TryGetProperty("TraceId", out var id) && id.GetString() == traceId);
-            Assert.All(storefront.Output.Where(l => l.StartsWith('{')), l => JsonDocument.Parse(l).Dispose());
+            await AssertTracedJsonLogAsync(storefront, "/api/v1/categories", ct);
         }
         finally
         {
             storefront.Kill();
         }
+    }
+
+    [Fact]
+    public async Task The_payment_provider_as_a_process_logs_JSON_lines_with_the_trace_id_too()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var provider = await StorefrontProcess.StartServiceAsync("ScaleShop.PaymentProvider", new Dictionary<string, string?>
+        {
+            ["PaymentProvider:DataDirectory"] = DataDirectory,
+            ["Shutdown:DrainDelay"] = "00:00:00",
+            ["Logging:LogLevel:Default"] = "Warning",
+        }, new Dictionary<string, string> { ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information" }, ct);
+        try
+        {
+            await AssertTracedJsonLogAsync(provider, "/v1/payments?reference=log-test", ct);
+        }
+        finally
+        {
+            provider.Kill();
+        }
+    }
+
+    /// <summary>
+    /// Sends a request under a trace of the test's own; asserts a log line of it is a JSON object with a timestamp and
+    /// the trace id in its scopes, and that every JSON-looking line the process wrote parses.
+    /// </summary>
+    private static async Task AssertTracedJsonLogAsync(StorefrontProcess process, string path, CancellationToken ct)
+    {
+        var traceId = (await TracedRequest.GetAsync(process.Address, path, ct)).ToHexString();
+        var line = await Eventually.ValueAsync(() => Task.FromResult(process.Output.FirstOrDefault(l => l.Contains(traceId, StringComparison.Ordinal))),
+            found => found is not null, TimeSpan.FromSeconds(10), "a log line of the request");
+        using var entry = JsonDocument.Parse(line!); // JSON, not the console's text format
+        Assert.True(entry.RootElement.TryGetProperty("Timestamp", out _), line);
+        var scopes = entry.RootElement.GetProperty("Scopes").EnumerateArray().ToList();
+        Assert.Contains(scopes, scope => scope.ValueKind == JsonValueKind.Object && scope.TryGetProperty("TraceId", out var id) && id.GetString() == traceId);
+        Assert.All(process.Output.Where(l => l.StartsWith('{')), l => JsonDocument.Parse(l).Dispose());
     }
 }

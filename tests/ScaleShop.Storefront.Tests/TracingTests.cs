@@ -112,6 +112,36 @@ public sealed class TracingTests(TracedStorefrontApp app) : IClassFixture<Traced
         Assert.DoesNotContain(hits, s => s.Source.Name == DataTelemetry.SourceName && IsUnder(hits, s, second));
     }
 
+    /// <summary>The Redis instrumentation's ActivitySource (OpenTelemetry.Instrumentation.StackExchangeRedis).</summary>
+    private const string RedisSource = "OpenTelemetry.Instrumentation.StackExchangeRedis";
+
+    [Fact]
+    public async Task On_PostgreSQL_a_cache_miss_asks_Redis_in_a_client_span_beneath_the_cache_read()
+    {
+        if (!TestStorage.IsPostgres || TestStorage.Redis is null)
+        {
+            Assert.Skip("Redis is the second cache level of the production topology only: the SQLite pass caches in memory (run with SCALESHOP_TEST_PROVIDER=Postgres and the topology's SCALESHOP_REDIS).");
+        }
+
+        using var client = app.Anonymous();
+        var productId = StorefrontApp.TakeProductId();
+        var miss = await TracedAsync("test read through Redis", async () => await client.GetProductAsync(productId));
+
+        // The instrumentation reads StackExchange.Redis' profiler sessions and turns their commands into spans when it
+        // drains them (every 10 s by default): a longer wait than for the other spans.
+        var spans = await SpansAsync(miss, s => s.Source.Name == RedisSource && s.ParentSpanId != default, TimeSpan.FromSeconds(30));
+        var read = Assert.Single(spans, s => s.OperationName == CacheTelemetry.CacheGet);
+        Assert.Equal(false, read.GetTagItem(CacheTelemetry.HitTag));
+        var redis = spans.Where(s => s.Source.Name == RedisSource).ToList();
+        Assert.All(redis, span =>
+        {
+            Assert.Equal(ActivityKind.Client, span.Kind);
+            Assert.Equal("redis", span.GetTagItem("db.system") ?? span.GetTagItem("db.system.name"));
+        });
+        // The second level asked before the database was: a Redis command beneath the cache read of this request.
+        Assert.Contains(redis, span => IsUnder(spans, span, read));
+    }
+
     [Fact]
     public async Task A_catalog_read_says_whether_a_replica_or_the_primary_served_it()
     {
@@ -139,9 +169,9 @@ public sealed class TracingTests(TracedStorefrontApp app) : IClassFixture<Traced
     }
 
     /// <summary>A trace's spans once the request's server span and one matching <paramref name="expected"/> are exported.</summary>
-    private Task<List<Activity>> SpansAsync(ActivityTraceId traceId, Func<Activity, bool> expected) =>
+    private Task<List<Activity>> SpansAsync(ActivityTraceId traceId, Func<Activity, bool> expected, TimeSpan? timeout = null) =>
         Infrastructure.Eventually.ValueAsync(() => Task.FromResult(Snapshot().Where(s => s.TraceId == traceId).ToList()),
-            all => all.Any(s => s.Kind == ActivityKind.Server) && all.Any(expected), TimeSpan.FromSeconds(10), "the request's spans exported");
+            all => all.Any(s => s.Kind == ActivityKind.Server) && all.Any(expected), timeout ?? TimeSpan.FromSeconds(10), "the request's spans exported");
 
     /// <summary>True when <paramref name="ancestor"/> is a parent, grandparent, ... of <paramref name="span"/> among <paramref name="spans"/>.</summary>
     private static bool IsUnder(IReadOnlyCollection<Activity> spans, Activity span, Activity ancestor)

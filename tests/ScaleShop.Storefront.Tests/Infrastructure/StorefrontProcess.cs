@@ -5,7 +5,10 @@ using System.Net.Sockets;
 
 namespace ScaleShop.Storefront.Tests.Infrastructure;
 
-/// <summary>The storefront's own build output run with <c>dotnet</c>, configured through environment variables.</summary>
+/// <summary>
+/// The storefront's own build output (or another ScaleShop program's: <see cref="StartServiceAsync"/>) run with
+/// <c>dotnet</c>, configured through environment variables.
+/// </summary>
 public sealed class StorefrontProcess
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
@@ -39,11 +42,21 @@ public sealed class StorefrontProcess
     /// so another process may take it first: then this one cannot bind and exits, and another port is tried. Ready
     /// means the answer came from this process (it logged that it listens there), never from whoever holds the port.
     /// </summary>
-    public static async Task<StorefrontProcess> StartAsync(string dataDirectory, Uri paymentProvider, Uri recommendations, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    public static Task<StorefrontProcess> StartAsync(string dataDirectory, Uri paymentProvider, Uri recommendations, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken) =>
+        StartAsync("ScaleShop.Storefront", StorefrontApp.Settings(dataDirectory, paymentProvider, recommendations), environment, cancellationToken);
+
+    /// <summary>
+    /// Another ScaleShop process (e.g. <c>ScaleShop.PaymentProvider</c>) from its build output, started and awaited the
+    /// same way, with <paramref name="settings"/> (configuration keys) and <paramref name="environment"/> (variables).
+    /// </summary>
+    public static Task<StorefrontProcess> StartServiceAsync(string project, IReadOnlyDictionary<string, string?> settings, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken) =>
+        StartAsync(project, settings, environment, cancellationToken);
+
+    private static async Task<StorefrontProcess> StartAsync(string project, IReadOnlyDictionary<string, string?> settings, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var storefront = Launch(dataDirectory, paymentProvider, recommendations, environment);
+            var storefront = Launch(project, settings, environment);
             if (await storefront.WaitUntilReadyAsync(cancellationToken))
             {
                 return storefront;
@@ -51,17 +64,17 @@ public sealed class StorefrontProcess
 
             var portTaken = storefront.Output.Any(line => line.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
             Assert.True(portTaken && attempt < MaxStartAttempts,
-                $"The storefront process exited with {storefront._process.ExitCode} while starting:\n{string.Join("\n", storefront.Output.TakeLast(30))}");
+                $"The {project} process exited with {storefront._process.ExitCode} while starting:\n{string.Join("\n", storefront.Output.TakeLast(30))}");
         }
     }
 
     private const int MaxStartAttempts = 3;
 
-    private static StorefrontProcess Launch(string dataDirectory, Uri paymentProvider, Uri recommendations, IReadOnlyDictionary<string, string> environment)
+    private static StorefrontProcess Launch(string project, IReadOnlyDictionary<string, string?> settings, IReadOnlyDictionary<string, string> environment)
     {
         var address = new Uri($"http://127.0.0.1:{FreePort()}/");
-        var start = new ProcessStartInfo("dotnet", [StorefrontAssembly()]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (key, value) in StorefrontApp.Settings(dataDirectory, paymentProvider, recommendations))
+        var start = new ProcessStartInfo("dotnet", [Assembly(project)]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
@@ -110,7 +123,7 @@ public sealed class StorefrontProcess
                 // not listening yet
             }
 
-            Assert.True(DateTimeOffset.UtcNow < deadline, $"The storefront process was not ready in {StartTimeout}.");
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"The process was not ready in {StartTimeout}.");
             await Task.Delay(200, cancellationToken);
         }
     }
@@ -161,12 +174,12 @@ public sealed class StorefrontProcess
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The storefront built in the same configuration as this test assembly.</summary>
-    private static string StorefrontAssembly()
+    /// <summary>The project's program (the storefront's, the payment provider's, ...) built in the same configuration as this test assembly.</summary>
+    private static string Assembly(string project)
     {
         var here = AppContext.BaseDirectory;
         var configuration = here.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        var path = Path.Combine(RepositoryRoot.Path, "src", "ScaleShop.Storefront", "bin", configuration, "net10.0", "ScaleShop.Storefront.dll");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"Build the storefront first: {path} is missing.");
+        var path = Path.Combine(RepositoryRoot.Path, "src", project, "bin", configuration, "net10.0", project + ".dll");
+        return File.Exists(path) ? path : throw new InvalidOperationException($"Build {project} first: {path} is missing.");
     }
 }

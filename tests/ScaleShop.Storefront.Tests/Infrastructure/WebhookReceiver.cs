@@ -1,21 +1,14 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace ScaleShop.Storefront.Tests.Infrastructure;
 
 /// <summary>A team's paging endpoint: a real HTTP server on 127.0.0.1 that keeps every delivery (exact body bytes and headers).</summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private int _failuresToGive;
-
-    private WebhookReceiver(WebApplication app) => _app = app;
 
     public sealed record Delivery(string Team, byte[] Body, string? Signature, string? DeliveryId, string? Event, DateTimeOffset ReceivedAt);
 
@@ -30,12 +23,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public static async Task<WebhookReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var receiver = new WebhookReceiver(app);
-        app.MapPost("/hooks/{team}", async (string team, HttpRequest request) =>
+        var receiver = new WebhookReceiver();
+        (receiver._app, receiver.BaseAddress) = await LoopbackServer.StartAsync(app => app.MapPost("/hooks/{team}", async (string team, HttpRequest request) =>
         {
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
@@ -47,9 +36,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             receiver.Deliveries.Enqueue(new Delivery(team, body.ToArray(), request.Headers["X-ScaleShop-Signature"], request.Headers["X-ScaleShop-Delivery"],
                 request.Headers["X-ScaleShop-Event"], DateTimeOffset.UtcNow));
             return Results.Ok();
-        });
-        await app.StartAsync();
-        receiver.BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        }));
         return receiver;
     }
 

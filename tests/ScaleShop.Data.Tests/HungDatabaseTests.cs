@@ -102,7 +102,8 @@ public sealed class HungDatabaseTests : IAsyncLifetime
             {
                 Assert.True(timeouts < 10 * MinimumThroughput, "the breaker never opened");
                 await using var connection = await router.OpenPhysicalShardAsync("shard2", DataIntent.Read, ct);
-                var timedOut = await Assert.ThrowsAnyAsync<Exception>(() => connection.ExecuteAsync(HangingStatement));
+                // A query, the commonest unit of work: its timeout surfaces where the reader is opened, inside the breaker.
+                var timedOut = await Assert.ThrowsAnyAsync<Exception>(() => connection.QueryAsync<object>(HangingStatement));
                 Assert.True(router.Dialect.IsTimeout(timedOut), timedOut.ToString());
             }
 

@@ -67,7 +67,8 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
     // The SQL both providers answer at once: the half-open probe's round trip.
     private const string ProbeSql = "SELECT 1";
 
-    private readonly ConcurrentDictionary<string, Database> _databases = new();
+    // Lazy: a circuit's state provider serves one breaker only, so two first opens racing must not both build one.
+    private readonly ConcurrentDictionary<string, Lazy<Database>> _databases = new();
     private readonly ILogger _logger = loggers.CreateLogger<DatabaseResilience>();
 
     public static string DependencyName(string database) => "db." + database;
@@ -81,7 +82,7 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
     public async ValueTask<DbConnection> OpenAsync(
         string database, ISqlDialect dialect, Func<CancellationToken, ValueTask<DbConnection>> open, CancellationToken cancellationToken)
     {
-        var target = _databases.GetOrAdd(database, Build, dialect);
+        var target = _databases.GetOrAdd(database, static (name, state) => new Lazy<Database>(() => state.Self.Build(name, state.Dialect)), (Self: this, Dialect: dialect)).Value;
         var lease = await target.Bulkhead.AcquireAsync(1, cancellationToken);
         if (!lease.IsAcquired)
         {

@@ -95,4 +95,11 @@ public interface ISqlDialect
     /// the busy timeout): the database is hung or overloaded, so the request may be retried later (503), unlike a bug (500).
     /// </summary>
     bool IsTimeout(Exception exception);
+
+    /// <summary>
+    /// True when a failure means the database is not answering: a <see cref="IsTimeout">timeout</see>, or the
+    /// connection or its transport failed. Such failures count against the database's circuit breaker; a
+    /// constraint violation, a serialization failure or a bug shows the database answered, and does not.
+    /// </summary>
+    bool IsUnavailable(Exception exception);
 }

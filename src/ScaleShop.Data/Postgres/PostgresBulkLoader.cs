@@ -21,7 +21,7 @@ public sealed class PostgresBulkLoader(IDatabaseRouter router) : IBulkLoader
 
     public async Task LoadProductsAsync(IReadOnlyList<GeneratedProduct> products, long updatedAt, CancellationToken cancellationToken)
     {
-        await using var connection = (NpgsqlConnection)await router.OpenCatalogAsync(DataIntent.Write, cancellationToken);
+        await using var connection = (NpgsqlConnection)Resilience.GuardedConnection.Unwrap(await router.OpenCatalogAsync(DataIntent.Write, cancellationToken));
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync("CREATE TEMP TABLE seed_products (LIKE products INCLUDING DEFAULTS) ON COMMIT DROP", transaction: transaction);
         await using (var copy = await connection.BeginBinaryImportAsync(
@@ -63,7 +63,7 @@ public sealed class PostgresBulkLoader(IDatabaseRouter router) : IBulkLoader
 
     public async Task LoadUsersAsync(string physicalDatabase, IReadOnlyList<SeedUser> users, string passwordHash, long createdAt, CancellationToken cancellationToken)
     {
-        await using var connection = (NpgsqlConnection)await router.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken);
+        await using var connection = (NpgsqlConnection)Resilience.GuardedConnection.Unwrap(await router.OpenPhysicalShardAsync(physicalDatabase, DataIntent.Write, cancellationToken));
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync("CREATE TEMP TABLE seed_users (id bigint, email text, normalized_email text, display_name text) ON COMMIT DROP", transaction: transaction);
         await using (var copy = await connection.BeginBinaryImportAsync("COPY seed_users (id, email, normalized_email, display_name) FROM STDIN (FORMAT BINARY)", cancellationToken))

@@ -100,9 +100,9 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
             ? DataTelemetry.OpenAsync(this, physicalDatabase, null, intent, cancellationToken)
             : throw new ArgumentException($"No physical database named '{physicalDatabase}'.", nameof(physicalDatabase));
 
-    public DbTransaction BeginWriteTransaction(DbConnection connection) => ((NpgsqlConnection)connection).BeginTransaction();
+    public DbTransaction BeginWriteTransaction(DbConnection connection) => connection.BeginTransaction();
 
-    public DbTransaction BeginSnapshotTransaction(DbConnection connection) => ((NpgsqlConnection)connection).BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+    public DbTransaction BeginSnapshotTransaction(DbConnection connection) => connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
 
     /// <summary>
     /// A transaction gets its id at its first write. Every session of this database that holds one now is
@@ -234,7 +234,7 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
     }
 
     ValueTask<DbConnection> IRoutedOpen.OpenRoutedAsync(string database, DataIntent intent, CancellationToken cancellationToken) =>
-        _resilience.OpenAsync(database, ct => OpenUnprotectedAsync(database, intent, ct), cancellationToken);
+        _resilience.OpenAsync(database, Dialect, ct => OpenUnprotectedAsync(database, intent, ct), cancellationToken);
 
     private async ValueTask<DbConnection> OpenUnprotectedAsync(string name, DataIntent intent, CancellationToken cancellationToken)
     {
@@ -426,4 +426,15 @@ public sealed class PostgresDialect : ISqlDialect
 
     public bool IsTimeout(Exception exception) =>
         exception is NpgsqlException { InnerException: TimeoutException } or PostgresException { SqlState: PostgresErrorCodes.QueryCanceled };
+
+    public bool IsUnavailable(Exception exception) => IsTimeout(exception) || exception switch
+    {
+        // Class 08: the connection failed; 57P01-03: the server is shutting down or starting; 53300: no connection slot left.
+        PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+                or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
+        NpgsqlOperationInProgressException => false, // two commands on one connection at once: a bug of ours
+        NpgsqlException => true, // no server error, so the client's side failed: I/O, a broken connection, no answer
+        _ => false,
+    };
 }

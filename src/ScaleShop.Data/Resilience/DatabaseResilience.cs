@@ -37,7 +37,7 @@ public sealed class DatabaseResilienceOptions
     [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
     public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>While open, opens of that database fail at once (503) instead of waiting out a timeout each.</summary>
+    /// <summary>While open, opens and statements of that database fail at once (503) instead of waiting out a timeout each.</summary>
     [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
     public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 }
@@ -56,22 +56,34 @@ public sealed class DatabaseUnavailableException(string database, string reason,
 }
 
 /// <summary>
-/// One resilience pipeline per physical database, named <c>db.{name}</c>, around opening its connections:
-/// a bulkhead held for the connection's whole life (a slow shard cannot take every thread of the process),
-/// a timeout, a circuit breaker (a dead shard fails fast and affects only its own users) and the chaos
-/// strategies. Opening is not retried here: the units of work above decide what is safe to repeat.
+/// One circuit breaker per physical database, named <c>db.{name}</c>, that both opening its connections and every
+/// statement on them go through; around opening also a bulkhead held for the connection's whole life (a slow
+/// shard cannot take every thread of the process), a timeout and the chaos strategies. A dead or hung shard
+/// fails fast and affects only its own users. Nothing is retried here: the units of work above decide what is
+/// safe to repeat.
 /// </summary>
 public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> options, ChaosSwitchboard chaos, CircuitStates circuits, ILoggerFactory loggers)
 {
-    private readonly ConcurrentDictionary<string, (ResiliencePipeline Pipeline, ConcurrencyLimiter Bulkhead)> _databases = new();
+    // The SQL both providers answer at once: the half-open probe's round trip.
+    private const string ProbeSql = "SELECT 1";
+
+    // Lazy: a circuit's state provider serves one breaker only, so two first opens racing must not both build one.
+    private readonly ConcurrentDictionary<string, Lazy<Database>> _databases = new();
     private readonly ILogger _logger = loggers.CreateLogger<DatabaseResilience>();
 
     public static string DependencyName(string database) => "db." + database;
 
-    public async ValueTask<DbConnection> OpenAsync(string database, Func<CancellationToken, ValueTask<DbConnection>> open, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a connection to <paramref name="database"/> behind its breaker and bulkhead. The connection returned
+    /// runs every command through that breaker too: a statement failure that <paramref name="dialect"/> calls
+    /// <see cref="ISqlDialect.IsUnavailable"/> counts against the database, and while the breaker is open its
+    /// statements fail at once with <see cref="DatabaseUnavailableException"/>.
+    /// </summary>
+    public async ValueTask<DbConnection> OpenAsync(
+        string database, ISqlDialect dialect, Func<CancellationToken, ValueTask<DbConnection>> open, CancellationToken cancellationToken)
     {
-        var (pipeline, bulkhead) = _databases.GetOrAdd(database, Build);
-        var lease = await bulkhead.AcquireAsync(1, cancellationToken);
+        var target = _databases.GetOrAdd(database, static (name, state) => new Lazy<Database>(() => state.Self.Build(name, state.Dialect)), (Self: this, Dialect: dialect)).Value;
+        var lease = await target.Bulkhead.AcquireAsync(1, cancellationToken);
         if (!lease.IsAcquired)
         {
             lease.Dispose();
@@ -80,7 +92,7 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
 
         try
         {
-            var connection = await pipeline.ExecuteAsync(open, cancellationToken);
+            var connection = await OpenGuardedAsync(target, open, cancellationToken);
             // The slot is the connection's until it closes. Npgsql's DisposeAsync closes without raising Disposed,
             // so closing (StateChange to Closed) frees it too; whichever comes first, once.
             var released = 0;
@@ -100,34 +112,93 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
                 }
             };
             connection.Disposed += (_, _) => Release();
-            return connection;
+            return new GuardedConnection(connection, target.Guard);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             lease.Dispose();
-            throw exception switch
-            {
-                BrokenCircuitException => new DatabaseUnavailableException(database, "its circuit breaker is open", exception),
-                TimeoutRejectedException => new DatabaseUnavailableException(database, $"opening a connection took over {options.Value.OpenTimeout}", exception),
-                DatabaseUnavailableException => exception,
-                _ => new DatabaseUnavailableException(database, exception.GetType().Name + ": " + exception.Message, exception),
-            };
+            throw Unavailable(database, exception);
         }
     }
 
-    private (ResiliencePipeline, ConcurrencyLimiter) Build(string database)
+    /// <summary>
+    /// A pooled open succeeds at once even when the server is hung, so it proves nothing: while the breaker is
+    /// closed an open is not one of its samples (successful opens would dilute a hung server's failed statements
+    /// to a ratio of one half, below any threshold above it), only a failed one is. Once the breaker has opened,
+    /// every open goes through it: Polly refuses it, or lets exactly one through as the half-open probe, and the
+    /// probe runs a statement, so the breaker closes only when the database really answers again.
+    /// </summary>
+    private async ValueTask<DbConnection> OpenGuardedAsync(Database target, Func<CancellationToken, ValueTask<DbConnection>> open, CancellationToken cancellationToken)
+    {
+        if (target.Circuit.CircuitState == CircuitState.Closed)
+        {
+            try
+            {
+                return await target.Open.ExecuteAsync(open, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                var unavailable = Unavailable(target.Name, exception);
+                await target.Guard.RecordFailureAsync(unavailable);
+                throw unavailable;
+            }
+        }
+
+        return await target.Guard.Breaker.ExecuteAsync(async ct =>
+        {
+            DbConnection? connection = null;
+            try
+            {
+                connection = await target.Open.ExecuteAsync(open, ct);
+                await using var probe = connection.CreateCommand();
+                probe.CommandText = ProbeSql;
+                await probe.ExecuteScalarAsync(ct);
+                return connection;
+            }
+            catch (Exception exception)
+            {
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync();
+                }
+
+                // Cancelled too: a probe that did not finish has not shown the database answering.
+                throw Unavailable(target.Name, exception, probing: true);
+            }
+        }, cancellationToken);
+    }
+
+    private DatabaseUnavailableException Unavailable(string database, Exception exception, bool probing = false) => exception switch
+    {
+        BrokenCircuitException => new DatabaseUnavailableException(database, DatabaseGuard.OpenCircuitReason, exception),
+        TimeoutRejectedException => new DatabaseUnavailableException(database, $"opening a connection took over {options.Value.OpenTimeout}", exception),
+        DatabaseUnavailableException unavailable => unavailable,
+        _ => new DatabaseUnavailableException(database, (probing ? "the half-open probe failed: " : "") + exception.GetType().Name + ": " + exception.Message, exception),
+    };
+
+    private Database Build(string database, ISqlDialect dialect)
     {
         var limits = options.Value;
         var name = DependencyName(database);
-        var pipeline = new ResiliencePipelineBuilder { Name = name }
+        var circuit = circuits.For(name);
+        var breaker = new ResiliencePipelineBuilder { Name = name, InstanceName = "breaker" }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = limits.BreakerFailureRatio,
                 MinimumThroughput = limits.BreakerMinimumThroughput,
                 SamplingDuration = limits.BreakerSamplingDuration,
                 BreakDuration = limits.BreakerBreakDuration,
-                StateProvider = circuits.For(name),
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+                StateProvider = circuit,
+                // "Not answering" only: a failed open (always), a statement that timed out or lost its connection.
+                // A constraint violation, a serialization failure or a bug proves the database answered.
+                // A cancelled statement that was the half-open probe counts too, or it would close the circuit untested.
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception switch
+                {
+                    DatabaseUnavailableException => true,
+                    OperationCanceledException => circuit.CircuitState == CircuitState.HalfOpen,
+                    { } failure => dialect.IsUnavailable(failure),
+                    null => false,
+                }),
                 OnOpened = args =>
                 {
                     _logger.LogError(args.Outcome.Exception, "Circuit of {Dependency} opened for {BreakDuration}: its users get 503 meanwhile", name, args.BreakDuration);
@@ -139,6 +210,9 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
                     return ValueTask.CompletedTask;
                 },
             })
+            .ConfigureTelemetry(loggers)
+            .Build();
+        var open = new ResiliencePipelineBuilder { Name = name, InstanceName = "open" }
             .AddTimeout(limits.OpenTimeout)
             .AddDependencyChaos(name, chaos)
             .ConfigureTelemetry(loggers)
@@ -149,6 +223,57 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
             QueueLimit = limits.MaxQueuedOperations,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
-        return (pipeline, bulkhead);
+        return new Database(database, new DatabaseGuard(database, breaker), circuit, open, bulkhead);
+    }
+
+    private sealed record Database(string Name, DatabaseGuard Guard, CircuitBreakerStateProvider Circuit, ResiliencePipeline Open, ConcurrencyLimiter Bulkhead);
+}
+
+/// <summary>A database's circuit breaker, as the statements on its connections meet it.</summary>
+internal sealed class DatabaseGuard(string database, ResiliencePipeline breaker)
+{
+    public const string OpenCircuitReason = "its circuit breaker is open";
+
+    public ResiliencePipeline Breaker { get; } = breaker;
+
+    public async ValueTask<T> RunAsync<T, TState>(Func<TState, CancellationToken, ValueTask<T>> statement, TState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Breaker.ExecuteAsync(statement, state, cancellationToken);
+        }
+        catch (BrokenCircuitException open)
+        {
+            throw new DatabaseUnavailableException(database, OpenCircuitReason, open);
+        }
+    }
+
+    public T Run<T, TState>(Func<TState, T> statement, TState state)
+    {
+        try
+        {
+            return Breaker.Execute(static (s, _) => s.statement(s.state), (statement, state));
+        }
+        catch (BrokenCircuitException open)
+        {
+            throw new DatabaseUnavailableException(database, OpenCircuitReason, open);
+        }
+    }
+
+    /// <summary>
+    /// Polly v8 has no "record a failure": a failure seen outside the breaker (an open that was not one of its
+    /// executions) is handed to it as the outcome of an execution that only returns it.
+    /// </summary>
+    public async ValueTask RecordFailureAsync(Exception failure)
+    {
+        var context = ResilienceContextPool.Shared.Get();
+        try
+        {
+            await Breaker.ExecuteOutcomeAsync(static (_, f) => ValueTask.FromResult(Outcome.FromException<bool>(f)), context, failure);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 }

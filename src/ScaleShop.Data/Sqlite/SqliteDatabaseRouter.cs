@@ -83,7 +83,7 @@ public sealed partial class SqliteDatabaseRouter : IDatabaseRouter, IRoutedOpen
     }
 
     public DbTransaction BeginSnapshotTransaction(DbConnection connection) =>
-        ((SqliteConnection)connection).BeginTransaction(IsolationLevel.Serializable, deferred: true);
+        ((SqliteConnection)GuardedConnection.Unwrap(connection)).BeginTransaction(IsolationLevel.Serializable, deferred: true);
 
     // One writer per file: once a write of ours has committed, no other write transaction can be open there.
     public Task WaitForWritesInFlightAsync(string physicalDatabase, TimeSpan timeout, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -96,12 +96,12 @@ public sealed partial class SqliteDatabaseRouter : IDatabaseRouter, IRoutedOpen
     public Task RaiseReadFloorAsync(string database, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public DbTransaction BeginWriteTransaction(DbConnection connection) =>
-        ((SqliteConnection)connection).BeginTransaction(deferred: false);
+        ((SqliteConnection)GuardedConnection.Unwrap(connection)).BeginTransaction(deferred: false);
 
     ValueTask<DbConnection> IRoutedOpen.OpenRoutedAsync(string database, DataIntent intent, CancellationToken cancellationToken)
     {
         var connectionString = database == CatalogDatabaseName ? _catalogConnectionString : ShardConnectionString(database);
-        return _resilience.OpenAsync(database, ct => OpenUnprotectedAsync(database, connectionString, intent, ct), cancellationToken);
+        return _resilience.OpenAsync(database, Dialect, ct => OpenUnprotectedAsync(database, connectionString, intent, ct), cancellationToken);
     }
 
     private async ValueTask<DbConnection> OpenUnprotectedAsync(string name, string connectionString, DataIntent intent, CancellationToken cancellationToken)
@@ -180,4 +180,7 @@ public sealed class SqliteDialect : ISqlDialect
 
     /// <summary>SQLITE_BUSY (5) or SQLITE_LOCKED (6): the busy timeout ran out waiting for another writer.</summary>
     public bool IsTimeout(Exception exception) => exception is SqliteException { SqliteErrorCode: 5 or 6 };
+
+    /// <summary>A timeout, SQLITE_IOERR (10) or SQLITE_CANTOPEN (14): the file cannot be used, not a bug in a statement.</summary>
+    public bool IsUnavailable(Exception exception) => IsTimeout(exception) || exception is SqliteException { SqliteErrorCode: 10 or 14 };
 }

@@ -75,15 +75,30 @@ public sealed class ProcessLedger(string stateDirectory)
         lock (_lock)
         {
             _running.Clear();
-            File.Delete(Path);
+            try
+            {
+                File.Delete(Path);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // as in Save
+            }
         }
     }
 
     private void Save()
     {
-        // Written aside and moved over: a reader never sees half a file.
+        // Written aside and moved over: a reader never sees half a file. Called from process-exit events too, where
+        // an exception would take the controller down: a ledger that cannot be written only weakens `down --force`.
         var temporary = Path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(_running.Values.OrderBy(p => p.Pid).ToList(), Json));
-        File.Move(temporary, Path, overwrite: true);
+        try
+        {
+            File.WriteAllText(temporary, JsonSerializer.Serialize(_running.Values.OrderBy(p => p.Pid).ToList(), Json));
+            File.Move(temporary, Path, overwrite: true);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // the state folder is gone or read-only
+        }
     }
 }

@@ -48,6 +48,7 @@ namespace ScaleShop.Cluster.Hosting
             services.AddSingleton(sp => new VersionStore(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.VersionsDirectory));
             services.AddSingleton(sp => new GatewayClient(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.GatewayAdminUrl,
                 sp.GetRequiredService<ClusterSecrets>().GatewayAdminKey, TimeSpan.FromSeconds(10)));
+            services.AddSingleton(sp => new ScaleShop.Cluster.Processes.ProcessLedger(sp.GetRequiredService<IOptions<ClusterOptions>>().Value.StateDirectory));
             services.AddSingleton<StorefrontFleet>();
             services.AddSingleton<FixedParts>();
             services.AddSingleton<DeploymentHistory>();

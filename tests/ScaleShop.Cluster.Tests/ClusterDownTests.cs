@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using ScaleShop.Cluster.Processes;
 
 namespace ScaleShop.Cluster.Tests;
 
@@ -14,19 +14,7 @@ public sealed class ClusterDownTests(ITestOutputHelper output)
         var took = await cluster.DownAsync(TimeSpan.FromMinutes(1));
         output.WriteLine($"cluster down: {took.TotalSeconds:0.0} s, {children.Count} children + the controller");
         Assert.True(cluster.HasExited);
-        Assert.All(children, pid => Assert.False(IsRunning(pid), $"process {pid} is still running"));
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
+        Assert.All(children, pid => Assert.False(ChildProcess.IsAlive(pid), $"process {pid} is still running"));
+        Assert.Empty(ProcessLeaks.Mentioning(cluster.State));
     }
 }

@@ -81,10 +81,75 @@ public sealed class ZeroDowntimeTests(ClusterFixture fixture, ITestOutputHelper 
             output.WriteLine($"  {verdict.At:HH:mm:ss.f} {verdict.Outcome}: {verdict.Summary}");
         }
 
-        output.WriteLine($"  load during the rollout: {figures}; the canary answered {canaryRequests}");
+        output.WriteLine($"  load during the rollout: {figures}; the canary answered {canaryRequests}; rolled back by {rollout.RolledBackBy}");
         Assert.True(figures.Failures < ClusterFixture.CanaryShare * figures.Requests, $"{figures.Failures} failures of {figures.Requests}");
+        // Either guard may be first on a failing canary: the budget gate (its checkouts' budget gone) or the comparison.
+        Assert.Contains(rollout.RolledBackBy, new[] { nameof(RollbackCause.ErrorBudget), nameof(RollbackCause.CanaryAnalysis) });
         Assert.Equal(from, (await Cluster.StatusAsync(Cancel)).CurrentVersion);
         Assert.DoesNotContain((await Cluster.StatusAsync(Cancel)).Instances, i => i.Version == bad);
+    }
+
+    /// <summary>
+    /// A release that fails nothing and stays ready but is slow: every open of its catalog database waits 600 ms
+    /// (its configuration's chaos latency, as a slow query or a starved connection pool would). Neither the error
+    /// comparison nor the error budget can see it; the latency comparison must, on warm traffic, and roll it back.
+    /// 600 ms is twice the tests' practical margin (+300 ms) above a baseline p99 of tens of milliseconds, and below
+    /// the readiness check's own timeout (800 ms), so the canary joins and stays in the gateway. Catalog reads are
+    /// cached, so what the canary serves slowly is its cache misses (first product pages, cart adds, checkouts):
+    /// a quarter of its requests, which the Mann-Whitney test needs a few hundred requests to call significant —
+    /// six workers give the canary that many within the analysis deadline.
+    /// </summary>
+    [Fact]
+    public async Task A_slow_version_is_failed_by_the_latency_comparison_and_rolled_back_automatically()
+    {
+        var from = (await Cluster.StatusAsync(Cancel)).CurrentVersion!;
+        var slow = "slow-" + Guid.NewGuid().ToString("N")[..6];
+        Cluster.Publish(slow, new Dictionary<string, string>
+        {
+            ["Chaos__Enabled"] = "true",
+            ["Chaos__Dependencies__db.catalog__LatencyRate"] = "1",
+            ["Chaos__Dependencies__db.catalog__LatencyMs"] = "600",
+        });
+        await using var load = fixture.Load(workers: 6);
+        await Task.Delay(TimeSpan.FromSeconds(2), Cancel);
+        var started = load.Now;
+        var rollout = await Cluster.DeployAsync(slow, TimeSpan.FromMinutes(3), Cancel);
+        var ended = load.Now;
+        var figures = load.Figures(started, ended);
+        var canary = load.Seen.Where(s => s.SentAt >= started && s.SentAt < ended && s.Version == slow).ToList();
+        var others = load.Seen.Where(s => s.SentAt >= started && s.SentAt < ended && s.Version == from).ToList();
+        output.WriteLine($"slow canary {slow}: {rollout.Phase} by {rollout.RolledBackBy}, {rollout.CanaryToRollbackSeconds:0.0} s after it took traffic; {rollout.Message}");
+        foreach (var verdict in rollout.Verdicts)
+        {
+            output.WriteLine($"  {verdict.At:HH:mm:ss.f} {verdict.Outcome} (errors {verdict.Errors}, latency {verdict.Latency}): {verdict.Summary}");
+        }
+
+        output.WriteLine($"  load during the rollout: {figures}; the canary answered {canary.Count}");
+        output.WriteLine(FormattableString.Invariant(
+            $"  client-side p50/p99: canary {Quantile(canary, 0.5):0} / {Quantile(canary, 0.99):0} ms, {from} {Quantile(others, 0.5):0} / {Quantile(others, 0.99):0} ms"));
+
+        Assert.True(rollout.Phase == nameof(RolloutPhase.RolledBack), $"{rollout.Phase}: {rollout.Message}");
+        Assert.True(rollout.RolledBackBy == nameof(RollbackCause.CanaryAnalysis), $"rolled back by {rollout.RolledBackBy}: {rollout.Message}");
+        var decision = Assert.IsType<VerdictView>(rollout.Decision);
+        Assert.Equal(nameof(Deployment.Canary.CanaryOutcome.Fail), decision.Outcome);
+        Assert.Equal(nameof(Deployment.Canary.CanaryOutcome.Fail), decision.Latency);
+        Assert.NotEqual(nameof(Deployment.Canary.CanaryOutcome.Fail), decision.Errors);
+        Assert.StartsWith("canary analysis: Fail: latency fail", rollout.Message, StringComparison.Ordinal);
+        Assert.NotNull(rollout.CanaryToRollbackSeconds);
+        Assert.Equal(0, figures.Failures);
+        Assert.Equal(from, (await Cluster.StatusAsync(Cancel)).CurrentVersion);
+        Assert.DoesNotContain((await Cluster.StatusAsync(Cancel)).Instances, i => i.Version == slow);
+    }
+
+    private static double Quantile(IReadOnlyList<Seen> seen, double q)
+    {
+        if (seen.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = seen.Select(s => s.Latency.TotalMilliseconds).Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))];
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ScaleShop.Cluster.Control;
 using ScaleShop.Cluster.Fleet;
 using ScaleShop.Cluster.Hosting;
+using ScaleShop.Cluster.Processes;
 using ScaleShop.Cluster.Rollouts;
 using ScaleShop.Cluster.Versions;
 using Spectre.Console;
@@ -48,7 +49,7 @@ public static class ClusterCommand
         up.SetAction(async (parse, cancellationToken) =>
         {
             var stateDirectory = Path.GetFullPath(parse.GetValue(state)!);
-            if (ControlClient.ForState(stateDirectory) is { } running && IsAlive(ControllerRecord.Read(stateDirectory)!.Pid))
+            if (ControlClient.ForState(stateDirectory) is { } running && ChildProcess.IsAlive(ControllerRecord.Read(stateDirectory)!.Pid))
             {
                 running.Dispose();
                 AnsiConsole.MarkupLine($"[yellow]A controller already runs on {Markup.Escape(stateDirectory)}[/]: scaleshop cluster status");
@@ -91,7 +92,7 @@ public static class ClusterCommand
                 while (true)
                 {
                     await Task.Delay(PollInterval, cancellationToken);
-                    if (!IsAlive(pid))
+                    if (!ChildProcess.IsAlive(pid))
                     {
                         return null;
                     }
@@ -160,15 +161,35 @@ public static class ClusterCommand
     private static Command Down(Option<string> state)
     {
         var timeout = new Option<TimeSpan>("--timeout") { Description = "How long the controller may take to stop everything before it (and what it started) is killed.", DefaultValueFactory = _ => TimeSpan.FromMinutes(3) };
-        var down = new Command("down", "Drain and stop every instance, then the gateway and services, then the controller.") { timeout };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Also when the controller is gone (killed): stop the processes it recorded in the state folder (processes.json) — SIGTERM, SIGKILL after --grace.",
+        };
+        var grace = new Option<TimeSpan>("--grace") { Description = "With --force: how long the recorded processes get to exit after SIGTERM.", DefaultValueFactory = _ => TimeSpan.FromSeconds(30) };
+        var down = new Command("down", "Drain and stop every instance, then the gateway and services, then the controller.") { timeout, force, grace };
         down.SetAction(async (parse, cancellationToken) =>
         {
             var stateDirectory = parse.GetValue(state)!;
             var record = ControllerRecord.Read(stateDirectory);
             using var client = ControlClient.ForState(stateDirectory);
-            if (record is null || client is null || !IsAlive(record.Pid))
+            if (record is null || client is null || !ChildProcess.IsAlive(record.Pid))
             {
-                AnsiConsole.MarkupLine("No controller runs there.");
+                var left = ProcessLedger.Read(stateDirectory).Where(p => p.IsRunning()).ToList();
+                if (left.Count == 0)
+                {
+                    AnsiConsole.MarkupLine("No controller runs there.");
+                    return 0;
+                }
+
+                var names = Markup.Escape(string.Join(", ", left.Select(p => $"{p.Name} (pid {p.Pid})")));
+                if (!parse.GetValue(force))
+                {
+                    AnsiConsole.MarkupLine($"[red]No controller runs there, but {left.Count} process(es) it started still run[/]: {names}. Stop them with scaleshop cluster down --force.");
+                    return 2;
+                }
+
+                AnsiConsole.MarkupLine($"The controller is gone; stopping what it left running: {names}");
+                await StopLeftoversAsync(stateDirectory, parse.GetValue(grace), cancellationToken);
                 return 0;
             }
 
@@ -185,11 +206,30 @@ public static class ClusterCommand
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 process.Kill(entireProcessTree: true);
+                if (parse.GetValue(force))
+                {
+                    await StopLeftoversAsync(stateDirectory, parse.GetValue(grace), cancellationToken);
+                }
+
                 AnsiConsole.MarkupLine("[red]The controller did not stop in time: killed with everything it started.[/]");
                 return 2;
             }
         });
         return down;
+    }
+
+    /// <summary>The children a dead controller recorded: stopped, then its stale records removed.</summary>
+    private static async Task StopLeftoversAsync(string stateDirectory, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var killed = await ChildProcess.StopRecordedAsync(ProcessLedger.Read(stateDirectory), grace, cancellationToken);
+        foreach (var process in killed)
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(process.Name)} (pid {process.Pid}) did not exit within {grace} of SIGTERM: killed[/]");
+        }
+
+        File.Delete(Path.Combine(stateDirectory, ProcessLedger.FileName));
+        File.Delete(Path.Combine(stateDirectory, ControllerRecord.FileName));
+        AnsiConsole.MarkupLine("[green]Cluster down[/] (forced).");
     }
 
     private static Command Publish(Option<string> state)
@@ -266,7 +306,8 @@ public static class ClusterCommand
                 if (rollout.Finished)
                 {
                     var colour = rollout.Phase == nameof(RolloutPhase.Promoted) ? "green" : "red";
-                    AnsiConsole.MarkupLine($"[{colour}]{rollout.Phase}[/] {Markup.Escape(rollout.From)} → {Markup.Escape(rollout.To)}: {Markup.Escape(rollout.Message ?? "")}");
+                    AnsiConsole.MarkupLine($"[{colour}]{rollout.Phase}[/] {Markup.Escape(rollout.From)} → {Markup.Escape(rollout.To)}"
+                        + (rollout.RolledBackBy is { } cause ? $" (by {Markup.Escape(cause)})" : "") + $": {Markup.Escape(rollout.Message ?? "")}");
                     return rollout.Phase == nameof(RolloutPhase.Promoted) ? 0 : 3;
                 }
             }
@@ -352,10 +393,16 @@ public static class ClusterCommand
         if (status.Rollout is { } rollout)
         {
             AnsiConsole.MarkupLine($"Rollout {rollout.Id}: {Markup.Escape(rollout.From)} → {Markup.Escape(rollout.To)} [bold]{rollout.Phase}[/] {Markup.Escape(rollout.Message ?? "")}");
-            if (rollout.Verdicts.Count > 0)
+            if (rollout.RolledBackBy is { } cause)
+            {
+                AnsiConsole.MarkupLine($"  rolled back by [bold]{Markup.Escape(cause)}[/]" + (rollout.Decision is { } decision
+                    ? $" on the verdict of {decision.At.ToLocalTime():HH:mm:ss} (errors {decision.Errors}, latency {decision.Latency}): {Markup.Escape(decision.Summary)}"
+                    : ""));
+            }
+            else if (rollout.Verdicts.Count > 0)
             {
                 var last = rollout.Verdicts[^1];
-                AnsiConsole.MarkupLine($"  last verdict {last.Outcome}: {Markup.Escape(last.Summary)}");
+                AnsiConsole.MarkupLine($"  last verdict {last.Outcome} (errors {last.Errors}, latency {last.Latency}): {Markup.Escape(last.Summary)}");
             }
         }
 
@@ -391,19 +438,6 @@ public static class ClusterCommand
             : "";
         AnsiConsole.MarkupLine($"[red]{status}[/] {Markup.Escape(detail)}");
         return 2;
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 
     /// <summary>The controller in a session of its own (setsid): it outlives this command and the terminal.</summary>

@@ -14,7 +14,7 @@ public sealed record FixedPartView(string Name, string Address, int? Pid, bool R
 /// waits until each answers, and starts again one that crashed (on the same port: the instances keep its address).
 /// </summary>
 public sealed class FixedParts(
-    IOptions<ClusterOptions> options, ClusterSecrets secrets, ClusterEnvironment environment, GatewayClient gateway, ILogger<FixedParts> logger) : IDisposable
+    IOptions<ClusterOptions> options, ClusterSecrets secrets, ClusterEnvironment environment, GatewayClient gateway, ProcessLedger ledger, ILogger<FixedParts> logger) : IDisposable
 {
     public const string GatewayName = "gateway";
     public const string PaymentsName = "payment-provider";
@@ -96,7 +96,7 @@ public sealed class FixedParts(
     private async Task LaunchAsync(Part part, CancellationToken cancellationToken)
     {
         var cluster = options.Value;
-        part.Process = ChildProcess.Start(part.Name, BuildOutput(part.Project), part.Environment, Path.Combine(cluster.LogsDirectory, part.Name + ".log"));
+        part.Process = ChildProcess.Start(part.Name, BuildOutput(part.Project), part.Environment, Path.Combine(cluster.LogsDirectory, part.Name + ".log"), ledger);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(cluster.ReadyTimeout);
         using var timer = new PeriodicTimer(cluster.ProbeInterval);

@@ -12,7 +12,7 @@ namespace ScaleShop.Cluster.Fleet;
 /// finish), it leaves the gateway, then it gets SIGTERM and its own graceful shutdown runs.
 /// </summary>
 public sealed class StorefrontFleet(
-    IOptions<ClusterOptions> options, ClusterEnvironment environment, VersionStore versions, GatewayClient gateway, ILogger<StorefrontFleet> logger) : IDisposable
+    IOptions<ClusterOptions> options, ClusterEnvironment environment, VersionStore versions, GatewayClient gateway, ProcessLedger ledger, ILogger<StorefrontFleet> logger) : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly List<StorefrontInstance> _instances = [];
@@ -42,7 +42,7 @@ public sealed class StorefrontFleet(
         var id = $"sf-{Interlocked.Increment(ref _sequence)}-{version}";
         var address = new Uri($"http://127.0.0.1:{FreePorts.Next()}/");
         var process = ChildProcess.Start(id, versions.AssemblyOf(version),
-            environment.ForStorefront(id, version, address, manifest.Environment), Path.Combine(cluster.LogsDirectory, id + ".log"));
+            environment.ForStorefront(id, version, address, manifest.Environment), Path.Combine(cluster.LogsDirectory, id + ".log"), ledger);
         var instance = new StorefrontInstance(id, version, address, process);
         lock (_lock)
         {

@@ -23,8 +23,8 @@ public sealed record ControllerRecord(int Pid, Uri ControlUrl, Uri PublicUrl, Ur
 /// controller stops — SIGTERM, <c>cluster down</c> or Ctrl-C alike — so no process is left behind.
 /// </summary>
 public sealed class ClusterLifecycle(
-    IOptions<ClusterOptions> options, ClusterController controller, FixedParts parts, StorefrontFleet fleet, IHostApplicationLifetime lifetime,
-    ILogger<ClusterLifecycle> logger) : BackgroundService
+    IOptions<ClusterOptions> options, ClusterController controller, FixedParts parts, StorefrontFleet fleet, Processes.ProcessLedger ledger,
+    IHostApplicationLifetime lifetime, ILogger<ClusterLifecycle> logger) : BackgroundService
 {
     private string RecordPath => Path.Combine(options.Value.StateDirectory, ControllerRecord.FileName);
 
@@ -64,6 +64,7 @@ public sealed class ClusterLifecycle(
     {
         await base.StopAsync(cancellationToken);
         await controller.StopAsync(cancellationToken);
+        ledger.Clear();
         File.Delete(RecordPath);
         logger.LogInformation("Cluster down: every process stopped");
     }

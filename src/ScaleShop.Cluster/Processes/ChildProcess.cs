@@ -33,7 +33,8 @@ public sealed partial class ChildProcess : IDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    public static ChildProcess Start(string name, string assembly, IReadOnlyDictionary<string, string> environment, string logPath)
+    /// <summary>Starts <c>dotnet <paramref name="assembly"/></c>; with a <paramref name="ledger"/>, it is recorded there until it exits.</summary>
+    public static ChildProcess Start(string name, string assembly, IReadOnlyDictionary<string, string> environment, string logPath, ProcessLedger? ledger = null)
     {
         if (!File.Exists(assembly))
         {
@@ -57,6 +58,14 @@ public sealed partial class ChildProcess : IDisposable
 
         var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         var process = Process.Start(start) ?? throw new InvalidOperationException($"{name}: dotnet did not start.");
+        if (ledger is not null)
+        {
+            var pid = process.Id;
+            process.EnableRaisingEvents = true;
+            process.Exited += (_, _) => ledger.Remove(pid);
+            ledger.Add(name, process);
+        }
+
         var child = new ChildProcess(name, process, log, logPath);
         process.OutputDataReceived += (_, line) => child.Write(line.Data);
         process.ErrorDataReceived += (_, line) => child.Write(line.Data);
@@ -66,6 +75,56 @@ public sealed partial class ChildProcess : IDisposable
     }
 
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
+    /// <summary>
+    /// Stops processes another controller recorded (<see cref="ProcessLedger"/>) as <see cref="StopAsync"/> stops its own:
+    /// SIGTERM to each that is still the recorded process, SIGKILL to those still running after <paramref name="grace"/>.
+    /// Returns those that had to be killed.
+    /// </summary>
+    public static async Task<IReadOnlyList<RecordedProcess>> StopRecordedAsync(IReadOnlyList<RecordedProcess> recorded, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var running = recorded.Where(p => p.IsRunning()).ToList();
+        foreach (var process in running)
+        {
+            Terminate(process.Pid, SigTerm);
+        }
+
+        var deadline = DateTimeOffset.UtcNow + grace;
+        while (running.Any(p => p.IsRunning()) && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(100, cancellationToken);
+        }
+
+        var killed = running.Where(p => p.IsRunning()).ToList();
+        foreach (var process in killed)
+        {
+            try
+            {
+                using var left = Process.GetProcessById(process.Pid);
+                left.Kill(entireProcessTree: true);
+            }
+            catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
+            {
+                // exited meanwhile
+            }
+        }
+
+        return killed;
+    }
+
+    /// <summary>Whether a process with this id runs (any process: the CLI asks about the controller, tests about every child).</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>SIGTERM, then up to <paramref name="timeout"/> to exit by itself (drain, finish in-flight work), then SIGKILL.</summary>
     public async Task StopAsync(TimeSpan timeout, CancellationToken cancellationToken)

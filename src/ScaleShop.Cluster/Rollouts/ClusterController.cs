@@ -262,6 +262,7 @@ public sealed class ClusterController(
         }
         catch (OperationCanceledException)
         {
+            rollout.RollingBackBecause(_stopping.IsCancellationRequested ? RollbackCause.ClusterStopping : RollbackCause.Operator, decision: null);
             rollout.Enter(RolloutPhase.RolledBack, "cancelled before it started");
             return;
         }
@@ -295,10 +296,9 @@ public sealed class ClusterController(
             rollout.CanaryStartedAt = DateTimeOffset.UtcNow;
             rollout.Enter(RolloutPhase.Canary, $"{rollout.To} takes {options.CanaryShare:P0} of traffic");
 
-            var verdict = await AnalyseUntilDecidedAsync(rollout, before, cancellationToken);
-            if (verdict is not null)
+            if (await AnalyseUntilDecidedAsync(rollout, before, cancellationToken) is { } abort)
             {
-                await AbortAsync(rollout, baseline, started, verdict);
+                await AbortAsync(rollout, baseline, started, abort);
                 return;
             }
 
@@ -331,12 +331,14 @@ public sealed class ClusterController(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await AbortAsync(rollout, baseline, started, _stopping.IsCancellationRequested ? "the cluster is stopping" : "rollback requested by an operator");
+            await AbortAsync(rollout, baseline, started, _stopping.IsCancellationRequested
+                ? new Abort("the cluster is stopping", RollbackCause.ClusterStopping, null)
+                : new Abort("rollback requested by an operator", RollbackCause.Operator, null));
         }
         catch (Exception exception)
         {
             logger.LogError(exception, "Rollout {Id} failed", rollout.Id);
-            await AbortAsync(rollout, baseline, started, exception.Message, RolloutPhase.Failed);
+            await AbortAsync(rollout, baseline, started, new Abort(exception.Message, RollbackCause.Failure, null), RolloutPhase.Failed);
         }
         finally
         {
@@ -344,8 +346,14 @@ public sealed class ClusterController(
         }
     }
 
+    /// <summary>Why a rollout rolls back: what to tell the operator, the cause, the verdict that decided (if any).</summary>
+    private sealed record Abort(string Reason, RollbackCause Cause, VerdictView? Decision);
+
+    /// <summary>One look at the canary: the comparison's verdict, then the error budget gate (which may turn it into a Fail).</summary>
+    private sealed record Judgement(CanaryOutcome Outcome, string Reason, RollbackCause? Cause, VerdictView Verdict);
+
     /// <summary>Verdicts every analysis interval until one decides; null: proceed, otherwise why to roll back.</summary>
-    private async Task<string?> AnalyseUntilDecidedAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken)
+    private async Task<Abort?> AnalyseUntilDecidedAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken)
     {
         var options = rolloutOptions.Value;
         var deadline = DateTimeOffset.UtcNow + options.MaxAnalysisDuration;
@@ -363,30 +371,32 @@ public sealed class ClusterController(
                 continue;
             }
 
-            var (outcome, reason) = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: warm);
-            switch (outcome)
+            var judgement = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: warm);
+            switch (judgement.Outcome)
             {
                 case CanaryOutcome.Fail:
-                    return reason;
+                    return new Abort(judgement.Reason, judgement.Cause ?? RollbackCause.CanaryAnalysis, judgement.Verdict);
                 case CanaryOutcome.Pass:
                     return null;
                 case CanaryOutcome.Inconclusive when DateTimeOffset.UtcNow >= deadline:
-                    return options.ProceedWhenInconclusive ? null : $"still inconclusive after {options.MaxAnalysisDuration}: no evidence, no promotion ({reason})";
+                    return options.ProceedWhenInconclusive
+                        ? null
+                        : new Abort($"still inconclusive after {options.MaxAnalysisDuration}: no evidence, no promotion ({judgement.Reason})", RollbackCause.Inconclusive, judgement.Verdict);
             }
         }
 
-        return "the analysis stopped";
+        return new Abort("the analysis stopped", RollbackCause.Failure, null);
     }
 
     /// <summary>During the roll: only a failure stops it (inconclusive is fine, the canary already passed).</summary>
-    private async Task<string?> AnalyseOnceAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken)
+    private async Task<Abort?> AnalyseOnceAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken)
     {
         // New instances of the version join cold during the roll: their latency was judged on the warm canary already.
-        var (outcome, reason) = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: false);
-        return outcome == CanaryOutcome.Fail ? reason : null;
+        var judgement = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: false);
+        return judgement.Outcome == CanaryOutcome.Fail ? new Abort(judgement.Reason, judgement.Cause ?? RollbackCause.CanaryAnalysis, judgement.Verdict) : null;
     }
 
-    private async Task<(CanaryOutcome Outcome, string Reason)> JudgeAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken, bool judgeLatency)
+    private async Task<Judgement> JudgeAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken, bool judgeLatency)
     {
         var now = await gateway.TrafficAsync(cancellationToken);
         // The same period for both: everything each version served since the canary joined.
@@ -403,24 +413,30 @@ public sealed class ClusterController(
             };
         }
 
-        rollout.Record(new VerdictView(DateTimeOffset.UtcNow, verdict.Outcome.ToString(), verdict.Summary, baseline.Requests, baseline.Failures, canary.Requests, canary.Failures));
+        var view = new VerdictView(DateTimeOffset.UtcNow, verdict.Outcome.ToString(), verdict.Summary, baseline.Requests, baseline.Failures, canary.Requests, canary.Failures,
+            verdict.Errors.Outcome.ToString(), (judgeLatency ? verdict.Latency.Outcome : CanaryOutcome.Inconclusive).ToString());
+        rollout.Record(view);
         logger.LogInformation("Rollout {Id} verdict {Outcome}: {Summary}", rollout.Id, verdict.Outcome, verdict.Summary);
         if (verdict.Outcome == CanaryOutcome.Fail)
         {
-            return (CanaryOutcome.Fail, "canary analysis: " + verdict.Summary);
+            return new Judgement(CanaryOutcome.Fail, "canary analysis: " + verdict.Summary, RollbackCause.CanaryAnalysis, view);
         }
 
         var budget = await budgets.CheckAsync(cancellationToken);
         rollout.Budget = budget.Reason;
-        return budget.MayProceed ? (verdict.Outcome, verdict.Summary) : (CanaryOutcome.Fail, "error budget: " + budget.Reason);
+        return budget.MayProceed
+            ? new Judgement(verdict.Outcome, verdict.Summary, null, view)
+            : new Judgement(CanaryOutcome.Fail, "error budget: " + budget.Reason, RollbackCause.ErrorBudget, view);
     }
 
     /// <summary>The old version back at full weight first, then every new instance drained and stopped.</summary>
-    private async Task AbortAsync(Rollout rollout, IReadOnlyList<StorefrontInstance> baseline, IReadOnlyList<StorefrontInstance> started, string reason, RolloutPhase phase = RolloutPhase.RolledBack)
+    private async Task AbortAsync(Rollout rollout, IReadOnlyList<StorefrontInstance> baseline, IReadOnlyList<StorefrontInstance> started, Abort abort, RolloutPhase phase = RolloutPhase.RolledBack)
     {
         // Not the rollout's token: it may be the cancellation that brought us here, and the rollback must finish.
         var cancellationToken = CancellationToken.None;
-        logger.LogWarning("Rollout {Id} rolls back: {Reason}", rollout.Id, reason);
+        var reason = abort.Reason;
+        rollout.RollingBackBecause(abort.Cause, abort.Decision);
+        logger.LogWarning("Rollout {Id} rolls back ({Cause}): {Reason}", rollout.Id, abort.Cause, reason);
         try
         {
             foreach (var old in baseline.Where(i => i.State == Fleet.InstanceState.Serving))

@@ -25,12 +25,46 @@ public enum RolloutPhase
     Failed,
 }
 
-/// <summary>One canary verdict, as the control API and <c>cluster status</c> show it.</summary>
-public sealed record VerdictView(DateTimeOffset At, string Outcome, string Summary, long BaselineRequests, long BaselineFailures, long CanaryRequests, long CanaryFailures);
+/// <summary>What ended a rollout that did not promote its version.</summary>
+public enum RollbackCause
+{
+    /// <summary>The statistical comparison failed the canary (<see cref="VerdictView.Errors"/> or <see cref="VerdictView.Latency"/> says which check).</summary>
+    CanaryAnalysis,
 
+    /// <summary>The error budget gate: a journey's budget ran low or a paging burn-rate alert fired.</summary>
+    ErrorBudget,
+
+    /// <summary>The comparison stayed inconclusive until <c>Rollout:MaxAnalysisDuration</c>: no evidence, no promotion.</summary>
+    Inconclusive,
+
+    /// <summary><c>rollback</c> during the rollout.</summary>
+    Operator,
+
+    /// <summary><c>cluster down</c> during the rollout.</summary>
+    ClusterStopping,
+
+    /// <summary>Something broke (an instance did not start, the gateway did not answer).</summary>
+    Failure,
+}
+
+/// <summary>
+/// One canary verdict, as the control API and <c>cluster status</c> show it: the overall outcome and each check's
+/// (<see cref="Errors"/>, <see cref="Latency"/>: Pass, Fail, Inconclusive; a latency check not judged yet, while the
+/// canary warms up, is Inconclusive).
+/// </summary>
+public sealed record VerdictView(
+    DateTimeOffset At, string Outcome, string Summary, long BaselineRequests, long BaselineFailures, long CanaryRequests, long CanaryFailures,
+    string Errors, string Latency);
+
+/// <summary>
+/// A rollout as the control API shows it. <see cref="RolledBackBy"/> and <see cref="Decision"/> say what ended one that
+/// was not promoted: the cause, and the verdict that decided it (the comparison's failing verdict, or the last one
+/// the controller had when the budget gate or the analysis deadline stopped it; null when no verdict was reached).
+/// </summary>
 public sealed record RolloutView(
     int Id, string From, string To, string Phase, DateTimeOffset StartedAt, DateTimeOffset? CanaryStartedAt, DateTimeOffset? EndedAt,
-    string? Message, string? Migration, string? Budget, IReadOnlyList<VerdictView> Verdicts, double? CanaryToRollbackSeconds, bool Finished);
+    string? Message, string? Migration, string? Budget, IReadOnlyList<VerdictView> Verdicts, double? CanaryToRollbackSeconds, bool Finished,
+    string? RolledBackBy = null, VerdictView? Decision = null);
 
 /// <summary>A deploy in progress or done: what it is doing, and every verdict it reached on the way.</summary>
 public sealed class Rollout(int id, string from, string to, DateTimeOffset startedAt)
@@ -61,6 +95,12 @@ public sealed class Rollout(int id, string from, string to, DateTimeOffset start
 
     public string? Budget { get; set; }
 
+    /// <summary>Why it was rolled back (null while running, and when promoted or refused).</summary>
+    public RollbackCause? Cause { get; private set; }
+
+    /// <summary>The verdict that decided the rollback, when one did.</summary>
+    public VerdictView? Decision { get; private set; }
+
     public CancellationTokenSource Cancellation { get; } = new();
 
     public Task Completion { get; set; } = Task.CompletedTask;
@@ -80,6 +120,19 @@ public sealed class Rollout(int id, string from, string to, DateTimeOffset start
         }
     }
 
+    /// <summary>Records why the rollout is being rolled back; the first cause stands (an abort's own failure does not replace it).</summary>
+    public void RollingBackBecause(RollbackCause cause, VerdictView? decision)
+    {
+        lock (_lock)
+        {
+            if (Cause is null)
+            {
+                Cause = cause;
+                Decision = decision;
+            }
+        }
+    }
+
     public void Record(VerdictView verdict)
     {
         lock (_lock)
@@ -94,7 +147,7 @@ public sealed class Rollout(int id, string from, string to, DateTimeOffset start
         {
             double? toRollback = CanaryStartedAt is { } canary && TrafficRestoredAt is { } restored ? (restored - canary).TotalSeconds : null;
             return new RolloutView(Id, From, To, Phase.ToString(), StartedAt, CanaryStartedAt, EndedAt, Message, Migration?.Summary, Budget,
-                _verdicts.ToList(), toRollback, IsFinished);
+                _verdicts.ToList(), toRollback, IsFinished, Cause?.ToString(), Decision);
         }
     }
 }

@@ -113,7 +113,7 @@ public sealed class ZeroDowntimeTests(ClusterFixture fixture, ITestOutputHelper 
         await using var load = fixture.Load(workers: 6);
         await Task.Delay(TimeSpan.FromSeconds(2), Cancel);
         var started = load.Now;
-        var rollout = await Cluster.DeployAsync(slow, TimeSpan.FromMinutes(3), Cancel);
+        var rollout = await Cluster.DeployAsync(slow, TimeSpan.FromMinutes(4), Cancel); // start, warm-up, up to 2 min of analysis, rollback: with room on a busy machine
         var ended = load.Now;
         var figures = load.Figures(started, ended);
         var canary = load.Seen.Where(s => s.SentAt >= started && s.SentAt < ended && s.Version == slow).ToList();

@@ -189,7 +189,7 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
     }
 
     [Fact]
-    public async Task Captures_no_live_order_explains_are_refunded_from_the_providers_side_and_nothing_else()
+    public async Task A_capture_of_a_cancelled_and_compensated_order_is_refunded_from_the_providers_side_and_nothing_else()
     {
         var (client, _, _) = await app.NewUserAsync();
         using var _ = client;
@@ -209,16 +209,18 @@ public sealed class CheckoutConsistencyTests(CheckoutApp app) : IClassFixture<Ch
         var foreign = "invoice-42-" + NewKey();
         await CaptureAtProviderAsync(foreign, 999);
 
-        // Past Orders:PendingPaymentTimeout (6 s here) reconciliation refunds both, once; counted in its metric.
+        // Past Orders:PendingPaymentTimeout (6 s here) reconciliation refunds the cancelled order's, once; counted in
+        // its metric. The one whose order is not found is left for a person: "not found" is not proof enough to refund.
         using var repairs = new MetricCollector<long>(app.Service<IMeterFactory>(), SettlementMetrics.MeterName, "scaleshop.reconciliation.repairs");
         var refunded = 0;
         await WaitForAsync(async () =>
         {
             refunded += (await app.Service<OrderReconciliation>().RunOnceAsync(TestContext.Current.CancellationToken)).StrayCapturesRefunded;
-            return await NetCapturedAsync(cancelled.Id) + await NetCapturedAsync(ghostOrderId);
+            return await NetCapturedAsync(cancelled.Id);
         }, net => net == 0);
 
-        Assert.True(refunded >= 2, $"{refunded} stray captures refunded");
+        Assert.True(refunded >= 1, $"{refunded} stray captures refunded");
+        Assert.Equal(1234, await NetCapturedAsync(ghostOrderId));
         Assert.Equal(refunded, repairs.GetMeasurementSnapshot().Where(m => m.Tags["kind"] as string == "capture_without_live_order").Sum(m => m.Value));
         Assert.Equal(0, (await app.Service<OrderReconciliation>().RunOnceAsync(TestContext.Current.CancellationToken)).StrayCapturesRefunded);
         Assert.Equal(Cents(cancelled.Total), Assert.Single(await app.Payments.PaymentsForAsync(cancelled.Id), p => p.CapturedCents > 0).RefundedCents);

@@ -33,6 +33,11 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
 
     private readonly DatabaseResilience _resilience;
 
+    // Connections this router opened on a replica: the resilience layer guards the primary's statements only. Weak
+    // keys, so a connection forgotten by its unit of work is not kept alive by this table.
+    private static readonly object StandbyMark = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbConnection, object> _standbyConnections = new();
+
     public PostgresDatabaseRouter(IOptions<StorageOptions> options, ShardRouting routing, DataMetrics metrics, TimeProvider time, DatabaseResilience resilience)
     {
         var storage = options.Value;
@@ -234,7 +239,9 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
     }
 
     ValueTask<DbConnection> IRoutedOpen.OpenRoutedAsync(string database, DataIntent intent, CancellationToken cancellationToken) =>
-        _resilience.OpenAsync(database, Dialect, ct => OpenUnprotectedAsync(database, intent, ct), cancellationToken);
+        _resilience.OpenAsync(database, Dialect, ct => OpenUnprotectedAsync(database, intent, ct), cancellationToken,
+            standby: connection => _standbyConnections.TryGetValue(connection, out _),
+            openPrimary: async ct => await _databases[database].Primary.OpenConnectionAsync(ct));
 
     private async ValueTask<DbConnection> OpenUnprotectedAsync(string name, DataIntent intent, CancellationToken cancellationToken)
     {
@@ -252,7 +259,7 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
                 {
                     var connection = await replica.Source.OpenConnectionAsync(cancellationToken);
                     _metrics.OperationStarted(name, intent, DataMetrics.ReplicaRole);
-                    return connection;
+                    return Standby(connection);
                 }
                 catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
                 {
@@ -263,12 +270,18 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
                 && await WaitForReplayAsync(catchingUp, required, cancellationToken) is { } caughtUp)
             {
                 _metrics.OperationStarted(name, intent, DataMetrics.ReplicaRole);
-                return caughtUp;
+                return Standby(caughtUp);
             }
         }
 
         _metrics.OperationStarted(name, intent, DataMetrics.PrimaryRole);
         return await endpoints.Primary.OpenConnectionAsync(cancellationToken);
+    }
+
+    private DbConnection Standby(DbConnection connection)
+    {
+        _standbyConnections.AddOrUpdate(connection, StandbyMark);
+        return connection;
     }
 
     /// <summary>A replica fresh enough for this read, or none; and the log position the read must see (0: any).</summary>

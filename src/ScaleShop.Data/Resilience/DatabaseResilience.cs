@@ -79,8 +79,15 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
     /// <see cref="ISqlDialect.IsUnavailable"/> counts against the database, and while the breaker is open its
     /// statements fail at once with <see cref="DatabaseUnavailableException"/>.
     /// </summary>
+    /// <param name="standby">
+    /// Says whether an opened connection is a standby's (a streaming replica). Its statements do not go through the
+    /// breaker: the breaker guards the primary, which writes need, and a hung replica is the router's to take out of
+    /// rotation (its health monitor), not a reason to refuse the shard's writes. Null: every connection is the primary's.
+    /// </param>
+    /// <param name="openPrimary">Opens the primary itself, for the half-open probe when <paramref name="open"/> gave a standby.</param>
     public async ValueTask<DbConnection> OpenAsync(
-        string database, ISqlDialect dialect, Func<CancellationToken, ValueTask<DbConnection>> open, CancellationToken cancellationToken)
+        string database, ISqlDialect dialect, Func<CancellationToken, ValueTask<DbConnection>> open, CancellationToken cancellationToken,
+        Func<DbConnection, bool>? standby = null, Func<CancellationToken, ValueTask<DbConnection>>? openPrimary = null)
     {
         var target = _databases.GetOrAdd(database, static (name, state) => new Lazy<Database>(() => state.Self.Build(name, state.Dialect)), (Self: this, Dialect: dialect)).Value;
         var lease = await target.Bulkhead.AcquireAsync(1, cancellationToken);
@@ -92,7 +99,7 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
 
         try
         {
-            var connection = await OpenGuardedAsync(target, open, cancellationToken);
+            var connection = await OpenGuardedAsync(target, open, standby, openPrimary, cancellationToken);
             // The slot is the connection's until it closes. Npgsql's DisposeAsync closes without raising Disposed,
             // so closing (StateChange to Closed) frees it too; whichever comes first, once.
             var released = 0;
@@ -112,11 +119,18 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
                 }
             };
             connection.Disposed += (_, _) => Release();
-            return new GuardedConnection(connection, target.Guard);
+            return standby?.Invoke(connection) == true ? connection : new GuardedConnection(connection, target.Guard);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception exception)
         {
+            // The slot goes back whatever ended the open, the caller's cancellation (a request timeout, a client gone)
+            // included: a slot kept here would be lost for the process's life.
             lease.Dispose();
+            if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
             throw Unavailable(database, exception);
         }
     }
@@ -128,7 +142,8 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
     /// every open goes through it: Polly refuses it, or lets exactly one through as the half-open probe, and the
     /// probe runs a statement, so the breaker closes only when the database really answers again.
     /// </summary>
-    private async ValueTask<DbConnection> OpenGuardedAsync(Database target, Func<CancellationToken, ValueTask<DbConnection>> open, CancellationToken cancellationToken)
+    private async ValueTask<DbConnection> OpenGuardedAsync(Database target, Func<CancellationToken, ValueTask<DbConnection>> open,
+        Func<DbConnection, bool>? standby, Func<CancellationToken, ValueTask<DbConnection>>? openPrimary, CancellationToken cancellationToken)
     {
         if (target.Circuit.CircuitState == CircuitState.Closed)
         {
@@ -150,9 +165,17 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
             try
             {
                 connection = await target.Open.ExecuteAsync(open, ct);
-                await using var probe = connection.CreateCommand();
-                probe.CommandText = ProbeSql;
-                await probe.ExecuteScalarAsync(ct);
+                if (standby?.Invoke(connection) == true && openPrimary is not null)
+                {
+                    // A replica answering says nothing of the primary the breaker guards: the probe asks the primary.
+                    await using var primary = await target.Open.ExecuteAsync(openPrimary, ct);
+                    await ProbeAsync(primary, ct);
+                }
+                else
+                {
+                    await ProbeAsync(connection, ct);
+                }
+
                 return connection;
             }
             catch (Exception exception)
@@ -166,6 +189,13 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
                 throw Unavailable(target.Name, exception, probing: true);
             }
         }, cancellationToken);
+    }
+
+    private static async Task ProbeAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var probe = connection.CreateCommand();
+        probe.CommandText = ProbeSql;
+        await probe.ExecuteScalarAsync(cancellationToken);
     }
 
     private DatabaseUnavailableException Unavailable(string database, Exception exception, bool probing = false) => exception switch

@@ -10,11 +10,17 @@ namespace ScaleShop.Storefront.Orders.Settlement;
 /// capture retried past the give-up), or one whose order does not exist. This sweep reads the provider's
 /// outstanding captures (captured more than refunded) a page per pass, older than
 /// <see cref="OrdersOptions.PendingPaymentTimeout"/> (a younger one's checkout may still be settling) and within
-/// <see cref="OrdersOptions.StrayCaptureLookback"/>, and refunds those. A confirmed order's capture, one of an order
-/// still to be compensated (the compensation refunds it) and one whose reference is not an order id are left alone.
+/// <see cref="OrdersOptions.StrayCaptureLookback"/>, and refunds those whose order was cancelled and already
+/// compensated. A confirmed order's capture, one of an order still to be compensated (the compensation refunds it) and
+/// one whose reference is not an order id are left alone. A capture whose order is not found is reported for a person
+/// to look at, never refunded by itself: "not found" may be a stale shard map or a reference from another channel,
+/// and refunding a confirmed order's payment gives the goods away.
 /// </summary>
 public sealed class StrayCaptureSweep(OrderStore orders, PaymentProviderClient payments, IOptions<OrdersOptions> options, TimeProvider time, ILogger<StrayCaptureSweep> logger)
 {
+    // The provider pages its outstanding captures 1,000 at most (a larger limit is refused with 400).
+    private const int ProviderPageLimit = 1000;
+
     // Where the next pass goes on in the provider's list; null: from the start of the window.
     private volatile string? _after;
 
@@ -23,11 +29,12 @@ public sealed class StrayCaptureSweep(OrderStore orders, PaymentProviderClient p
     {
         var limits = options.Value;
         var now = time.GetUtcNow();
-        var page = await payments.OutstandingCapturesAsync(now - limits.StrayCaptureLookback, now - limits.PendingPaymentTimeout, _after, limits.ReconcileBatchSize,
-            cancellationToken);
+        var page = await payments.OutstandingCapturesAsync(now - limits.StrayCaptureLookback, now - limits.PendingPaymentTimeout, _after,
+            Math.Min(limits.ReconcileBatchSize, ProviderPageLimit), cancellationToken);
         if (page is null)
         {
-            return 0; // the provider cannot be asked now: the next pass asks again
+            logger.LogWarning("The payment provider could not list its outstanding captures; the next reconciliation pass asks again");
+            return 0;
         }
 
         _after = page.Next;
@@ -54,7 +61,9 @@ public sealed class StrayCaptureSweep(OrderStore orders, PaymentProviderClient p
         {
             if (await orders.FindOwnerAsync(orderId, cancellationToken) is not { } userId)
             {
-                return "its order does not exist";
+                logger.LogError("Capture {PaymentId} ({Cents} cents, reference {Reference}) has no order this shop can find; left for review, not refunded",
+                    capture.Id, capture.CapturedCents - capture.RefundedCents, capture.Reference);
+                return null;
             }
 
             return await orders.GetForSettlementAsync(userId, orderId, cancellationToken) is { Status: OrderStatus.Cancelled, Compensated: true }

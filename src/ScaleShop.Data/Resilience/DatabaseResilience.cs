@@ -31,11 +31,17 @@ public sealed class DatabaseResilienceOptions
     [Range(0.01, 1.0)]
     public double BreakerFailureRatio { get; set; } = 0.5;
 
+    /// <summary>
+    /// Failures the breaker needs in its window before it may open. Low, with a long window, because a hung database's
+    /// statements fail only at the command timeout (5 s and Npgsql's cancellation after it): a shard serving one or
+    /// two units of work a second produces a handful of failures in ten seconds, and 20 in 10 s kept a hung shard's
+    /// breaker closed through a whole minute's pause (chaos experiment shard-database-paused, docs/chaos.md).
+    /// </summary>
     [Range(2, 100_000)]
-    public int BreakerMinimumThroughput { get; set; } = 20;
+    public int BreakerMinimumThroughput { get; set; } = 8;
 
     [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
-    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>While open, opens and statements of that database fail at once (503) instead of waiting out a timeout each.</summary>
     [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]

@@ -49,7 +49,7 @@ public static class ClusterCommand
         up.SetAction(async (parse, cancellationToken) =>
         {
             var stateDirectory = Path.GetFullPath(parse.GetValue(state)!);
-            if (ControlClient.ForState(stateDirectory) is { } running && ChildProcess.IsAlive(ControllerRecord.Read(stateDirectory)!.Pid))
+            if (ControlClient.ForState(stateDirectory) is { } running && ControllerRecord.Read(stateDirectory) is { } existing && existing.IsRunning())
             {
                 running.Dispose();
                 AnsiConsole.MarkupLine($"[yellow]A controller already runs on {Markup.Escape(stateDirectory)}[/]: scaleshop cluster status");
@@ -172,7 +172,7 @@ public static class ClusterCommand
             var stateDirectory = parse.GetValue(state)!;
             var record = ControllerRecord.Read(stateDirectory);
             using var client = ControlClient.ForState(stateDirectory);
-            if (record is null || client is null || !ChildProcess.IsAlive(record.Pid))
+            if (record is null || client is null || !record.IsRunning())
             {
                 var left = ProcessLedger.Read(stateDirectory).Where(p => p.IsRunning()).ToList();
                 if (left.Count == 0)

@@ -5,10 +5,23 @@ using ScaleShop.Cluster.Rollouts;
 
 namespace ScaleShop.Cluster.Hosting;
 
-/// <summary>Where a running controller is: <c>&lt;state&gt;/controller.json</c>, read by the CLI.</summary>
+/// <summary>Where a running controller is (<c>&lt;state&gt;/controller.json</c>, read by the CLI): where it listens, its pid and the process's start time.</summary>
 public sealed record ControllerRecord(int Pid, Uri ControlUrl, Uri PublicUrl, Uri GatewayAdminUrl, DateTimeOffset StartedAt)
 {
     public const string FileName = "controller.json";
+
+    /// <summary>
+    /// True when <see cref="Pid"/> is still the controller: alive and started when recorded. A killed controller's pid
+    /// may be reused; asking only "is the pid alive" would send its shutdown, or a kill, to an unrelated process.
+    /// </summary>
+    public bool IsRunning() => new Processes.RecordedProcess("controller", Pid, StartedAt.UtcDateTime).IsRunning();
+
+    /// <summary>The record of the current process as the controller (its start time as the operating system keeps it).</summary>
+    public static ControllerRecord OfThisProcess(Uri controlUrl, Uri publicUrl, Uri gatewayAdminUrl)
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return new ControllerRecord(self.Id, controlUrl, publicUrl, gatewayAdminUrl, new DateTimeOffset(self.StartTime.ToUniversalTime(), TimeSpan.Zero));
+    }
 
     public static ControllerRecord? Read(string stateDirectory)
     {
@@ -32,8 +45,8 @@ public sealed class ClusterLifecycle(
     {
         var cluster = options.Value;
         Directory.CreateDirectory(cluster.LogsDirectory);
-        await File.WriteAllTextAsync(RecordPath, JsonSerializer.Serialize(new ControllerRecord(
-            Environment.ProcessId, cluster.ControlUrl, cluster.PublicUrl, cluster.GatewayAdminUrl, DateTimeOffset.UtcNow)), stoppingToken);
+        await File.WriteAllTextAsync(RecordPath, JsonSerializer.Serialize(ControllerRecord.OfThisProcess(
+            cluster.ControlUrl, cluster.PublicUrl, cluster.GatewayAdminUrl)), stoppingToken);
         try
         {
             await controller.StartAsync(stoppingToken);

@@ -350,7 +350,10 @@ public sealed class ClusterController(
     private sealed record Abort(string Reason, RollbackCause Cause, VerdictView? Decision);
 
     /// <summary>One look at the canary: the comparison's verdict, then the error budget gate (which may turn it into a Fail).</summary>
-    private sealed record Judgement(CanaryOutcome Outcome, string Reason, RollbackCause? Cause, VerdictView Verdict);
+    private sealed record Judgement(CanaryOutcome Outcome, string Reason, RollbackCause? Cause, VerdictView Verdict)
+    {
+        public Abort ToAbort() => new(Reason, Cause ?? RollbackCause.CanaryAnalysis, Verdict);
+    }
 
     /// <summary>Verdicts every analysis interval until one decides; null: proceed, otherwise why to roll back.</summary>
     private async Task<Abort?> AnalyseUntilDecidedAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken)
@@ -375,7 +378,7 @@ public sealed class ClusterController(
             switch (judgement.Outcome)
             {
                 case CanaryOutcome.Fail:
-                    return new Abort(judgement.Reason, judgement.Cause ?? RollbackCause.CanaryAnalysis, judgement.Verdict);
+                    return judgement.ToAbort();
                 case CanaryOutcome.Pass:
                     return null;
                 case CanaryOutcome.Inconclusive when DateTimeOffset.UtcNow >= deadline:
@@ -393,7 +396,7 @@ public sealed class ClusterController(
     {
         // New instances of the version join cold during the roll: their latency was judged on the warm canary already.
         var judgement = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: false);
-        return judgement.Outcome == CanaryOutcome.Fail ? new Abort(judgement.Reason, judgement.Cause ?? RollbackCause.CanaryAnalysis, judgement.Verdict) : null;
+        return judgement.Outcome == CanaryOutcome.Fail ? judgement.ToAbort() : null;
     }
 
     private async Task<Judgement> JudgeAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken, bool judgeLatency)

@@ -33,10 +33,6 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
 
     private readonly DatabaseResilience _resilience;
 
-    // Connections this router opened on a replica: the resilience layer guards the primary's statements only. Weak
-    // keys, so a connection forgotten by its unit of work is not kept alive by this table.
-    private static readonly object StandbyMark = new();
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbConnection, object> _standbyConnections = new();
 
     public PostgresDatabaseRouter(IOptions<StorageOptions> options, ShardRouting routing, DataMetrics metrics, TimeProvider time, DatabaseResilience resilience)
     {
@@ -239,11 +235,11 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
     }
 
     ValueTask<DbConnection> IRoutedOpen.OpenRoutedAsync(string database, DataIntent intent, CancellationToken cancellationToken) =>
-        _resilience.OpenAsync(database, Dialect, ct => OpenUnprotectedAsync(database, intent, ct), cancellationToken,
-            standby: connection => _standbyConnections.TryGetValue(connection, out _),
-            openPrimary: async ct => await _databases[database].Primary.OpenConnectionAsync(ct));
+        _resilience.OpenAsync(database, Dialect, ct => OpenUnprotectedAsync(database, intent, ct),
+            openPrimary: async ct => await _databases[database].Primary.OpenConnectionAsync(ct), cancellationToken);
 
-    private async ValueTask<DbConnection> OpenUnprotectedAsync(string name, DataIntent intent, CancellationToken cancellationToken)
+    // The resilience layer guards the primary's statements only: the connection says which it is.
+    private async ValueTask<OpenedConnection> OpenUnprotectedAsync(string name, DataIntent intent, CancellationToken cancellationToken)
     {
         var endpoints = _databases[name];
         if (intent == DataIntent.Write)
@@ -259,7 +255,7 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
                 {
                     var connection = await replica.Source.OpenConnectionAsync(cancellationToken);
                     _metrics.OperationStarted(name, intent, DataMetrics.ReplicaRole);
-                    return Standby(connection);
+                    return new OpenedConnection(connection, Standby: true);
                 }
                 catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
                 {
@@ -270,18 +266,12 @@ public sealed class PostgresDatabaseRouter : IDatabaseRouter, IRoutedOpen, IAsyn
                 && await WaitForReplayAsync(catchingUp, required, cancellationToken) is { } caughtUp)
             {
                 _metrics.OperationStarted(name, intent, DataMetrics.ReplicaRole);
-                return Standby(caughtUp);
+                return new OpenedConnection(caughtUp, Standby: true);
             }
         }
 
         _metrics.OperationStarted(name, intent, DataMetrics.PrimaryRole);
-        return await endpoints.Primary.OpenConnectionAsync(cancellationToken);
-    }
-
-    private DbConnection Standby(DbConnection connection)
-    {
-        _standbyConnections.AddOrUpdate(connection, StandbyMark);
-        return connection;
+        return new OpenedConnection(await endpoints.Primary.OpenConnectionAsync(cancellationToken), Standby: false);
     }
 
     /// <summary>A replica fresh enough for this read, or none; and the log position the read must see (0: any).</summary>

@@ -85,15 +85,20 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
     /// <see cref="ISqlDialect.IsUnavailable"/> counts against the database, and while the breaker is open its
     /// statements fail at once with <see cref="DatabaseUnavailableException"/>.
     /// </summary>
-    /// <param name="standby">
-    /// Says whether an opened connection is a standby's (a streaming replica). Its statements do not go through the
-    /// breaker: the breaker guards the primary, which writes need, and a hung replica is the router's to take out of
-    /// rotation (its health monitor), not a reason to refuse the shard's writes. Null: every connection is the primary's.
-    /// </param>
-    /// <param name="openPrimary">Opens the primary itself, for the half-open probe when <paramref name="open"/> gave a standby.</param>
+    public ValueTask<DbConnection> OpenAsync(
+        string database, ISqlDialect dialect, Func<CancellationToken, ValueTask<DbConnection>> open, CancellationToken cancellationToken) =>
+        OpenAsync(database, dialect, async ct => new OpenedConnection(await open(ct), Standby: false), openPrimary: null, cancellationToken);
+
+    /// <summary>
+    /// As above, for a database with replicas: <paramref name="open"/> says whether it gave a standby's connection. A
+    /// standby's statements do not go through the breaker: the breaker guards the primary, which writes need, and a
+    /// hung replica is the router's to take out of rotation (its health monitor), not a reason to refuse the shard's
+    /// writes. <paramref name="openPrimary"/> opens the primary itself, for the half-open probe when the caller's open
+    /// gave a standby.
+    /// </summary>
     public async ValueTask<DbConnection> OpenAsync(
-        string database, ISqlDialect dialect, Func<CancellationToken, ValueTask<DbConnection>> open, CancellationToken cancellationToken,
-        Func<DbConnection, bool>? standby = null, Func<CancellationToken, ValueTask<DbConnection>>? openPrimary = null)
+        string database, ISqlDialect dialect, Func<CancellationToken, ValueTask<OpenedConnection>> open,
+        Func<CancellationToken, ValueTask<DbConnection>>? openPrimary, CancellationToken cancellationToken)
     {
         var target = _databases.GetOrAdd(database, static (name, state) => new Lazy<Database>(() => state.Self.Build(name, state.Dialect)), (Self: this, Dialect: dialect)).Value;
         var lease = await target.Bulkhead.AcquireAsync(1, cancellationToken);
@@ -105,7 +110,7 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
 
         try
         {
-            var connection = await OpenGuardedAsync(target, open, standby, openPrimary, cancellationToken);
+            var (connection, standby) = await OpenGuardedAsync(target, open, openPrimary, cancellationToken);
             // The slot is the connection's until it closes. Npgsql's DisposeAsync closes without raising Disposed,
             // so closing (StateChange to Closed) frees it too; whichever comes first, once.
             var released = 0;
@@ -125,7 +130,7 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
                 }
             };
             connection.Disposed += (_, _) => Release();
-            return standby?.Invoke(connection) == true ? connection : new GuardedConnection(connection, target.Guard);
+            return standby ? connection : new GuardedConnection(connection, target.Guard);
         }
         catch (Exception exception)
         {
@@ -148,8 +153,8 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
     /// every open goes through it: Polly refuses it, or lets exactly one through as the half-open probe, and the
     /// probe runs a statement, so the breaker closes only when the database really answers again.
     /// </summary>
-    private async ValueTask<DbConnection> OpenGuardedAsync(Database target, Func<CancellationToken, ValueTask<DbConnection>> open,
-        Func<DbConnection, bool>? standby, Func<CancellationToken, ValueTask<DbConnection>>? openPrimary, CancellationToken cancellationToken)
+    private async ValueTask<OpenedConnection> OpenGuardedAsync(Database target, Func<CancellationToken, ValueTask<OpenedConnection>> open,
+        Func<CancellationToken, ValueTask<DbConnection>>? openPrimary, CancellationToken cancellationToken)
     {
         if (target.Circuit.CircuitState == CircuitState.Closed)
         {
@@ -167,11 +172,11 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
 
         return await target.Guard.Breaker.ExecuteAsync(async ct =>
         {
-            DbConnection? connection = null;
+            OpenedConnection? opened = null;
             try
             {
-                connection = await target.Open.ExecuteAsync(open, ct);
-                if (standby?.Invoke(connection) == true && openPrimary is not null)
+                opened = await target.Open.ExecuteAsync(open, ct);
+                if (opened.Standby && openPrimary is not null)
                 {
                     // A replica answering says nothing of the primary the breaker guards: the probe asks the primary.
                     await using var primary = await target.Open.ExecuteAsync(openPrimary, ct);
@@ -179,16 +184,16 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
                 }
                 else
                 {
-                    await ProbeAsync(connection, ct);
+                    await ProbeAsync(opened.Connection, ct);
                 }
 
-                return connection;
+                return opened;
             }
             catch (Exception exception)
             {
-                if (connection is not null)
+                if (opened is not null)
                 {
-                    await connection.DisposeAsync();
+                    await opened.Connection.DisposeAsync();
                 }
 
                 // Cancelled too: a probe that did not finish has not shown the database answering.
@@ -264,6 +269,9 @@ public sealed class DatabaseResilience(IOptions<DatabaseResilienceOptions> optio
 
     private sealed record Database(string Name, DatabaseGuard Guard, CircuitBreakerStateProvider Circuit, ResiliencePipeline Open, ConcurrencyLimiter Bulkhead);
 }
+
+/// <summary>A connection as a router opened it: a standby's (a streaming replica) or the primary's.</summary>
+public sealed record OpenedConnection(DbConnection Connection, bool Standby);
 
 /// <summary>A database's circuit breaker, as the statements on its connections meet it.</summary>
 internal sealed class DatabaseGuard(string database, ResiliencePipeline breaker)

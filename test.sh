@@ -29,8 +29,10 @@ export TEST_RESULTS_DIR="$results"
 # the operations dashboard's test drives headless Chromium (Debian package chromium; SCALESHOP_CHROMIUM names another).
 missing_tools=()
 command -v promtool >/dev/null 2>&1 || missing_tools+=(prometheus)
-# The runbook drills of the chaos stage run the runbooks' own commands, which read JSON with jq.
+# The runbook tests (both passes) and the chaos stage's drills run the runbooks' own commands: curl to call the
+# admin APIs, jq to read their JSON.
 command -v jq >/dev/null 2>&1 || missing_tools+=(jq)
+command -v curl >/dev/null 2>&1 || missing_tools+=(curl)
 command -v chromium >/dev/null 2>&1 || [ -n "${SCALESHOP_CHROMIUM:-}" ] || missing_tools+=(chromium)
 if [ ${#missing_tools[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing_tools[*]}"

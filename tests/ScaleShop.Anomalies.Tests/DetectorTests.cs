@@ -121,14 +121,47 @@ public sealed class DetectorTests
     {
         // Noon every day (point 144 of 288): six spreads on the first day after learning, four on the next days. The
         // later ones score below 0.9 of the first day's peak at that time of day, so they recur; without the daily
-        // memory each of them alerts again.
+        // memory each of them alerts again. (The periodic memory would also learn a 288-point rhythm; it is off here so
+        // that the daily memory is what is measured.)
         var stream = Stream(i => 10 + Noise(i) + (i % 288 != 144 ? 0 : i < 288 * 2 ? 6 : 4)).ToArray();
         static bool AtNoon(int i) => i % 288 is >= 144 and <= 144 + Latency;
-        var daily = Alerts(stream).Where(AtNoon).ToList();
-        var withoutMemory = Alerts(stream, DetectorOptions.Default with { DailySlots = 0 }).Where(AtNoon).ToList();
+        var options = DetectorOptions.Default with { PeriodicEvents = 0 };
+        var daily = Alerts(stream, options).Where(AtNoon).ToList();
+        var withoutMemory = Alerts(stream, options with { DailySlots = 0 }).Where(AtNoon).ToList();
 
         Assert.InRange(Assert.Single(daily), 144 + 288, 144 + 288 + Latency);
         Assert.True(withoutMemory.Count > 1, $"alerts without the daily memory: {withoutMemory.Count}");
+    }
+
+    [Fact]
+    public void A_spike_every_hundred_points_stops_alerting_once_it_is_a_rhythm_and_one_off_the_rhythm_still_alerts()
+    {
+        // A job every 100 points (not a divisor of a day, so the daily memory cannot know it) and one spike of the same
+        // height 25 points off the rhythm. The periodic memory learns the rhythm from its first three events; without it
+        // the rhythm keeps alerting.
+        const int offRhythm = Anomaly + 25;
+        var stream = Stream(i => 10 + Noise(i) + (i % 100 == 0 || i == offRhythm ? 8 : 0)).ToArray();
+        var periodic = Alerts(stream);
+        var withoutMemory = Alerts(stream, DetectorOptions.Default with { PeriodicEvents = 0 });
+
+        Assert.InRange(Assert.Single(periodic), offRhythm, offRhythm + Latency);
+        Assert.True(withoutMemory.Count(i => i % 100 <= Latency) > 1, $"rhythm alerts without the periodic memory: {string.Join(", ", withoutMemory)}");
+    }
+
+    [Fact]
+    public void The_periodic_memory_is_its_events_whatever_the_stream_and_is_causal()
+    {
+        var without = new AnomalyDetector(DetectorOptions.Default with { PeriodicEvents = 0 }).BufferLength;
+        var detector = new AnomalyDetector(DetectorOptions.Default);
+        Assert.Equal(without + DetectorOptions.Default.PeriodicEvents, detector.BufferLength);
+        Feed(detector, 100_000);
+        Assert.Equal(without + DetectorOptions.Default.PeriodicEvents, detector.BufferLength);
+
+        var past = Stream(i => 10 + Noise(i) + (i % 100 == 0 ? 8 : 0)).Take(Anomaly).ToArray();
+        var calm = Score(past.Concat(Stream(i => 10 + Noise(i) + (i % 100 == 0 ? 8 : 0)).Skip(Anomaly)), DetectorOptions.Default);
+        var wild = Score(past.Concat(Stream(i => 1e6 * Noise(i)).Skip(Anomaly)), DetectorOptions.Default);
+        Assert.Equal(Score(past, DetectorOptions.Default), calm[..Anomaly]);
+        Assert.Equal(calm[..Anomaly], wild[..Anomaly]);
     }
 
     [Fact]

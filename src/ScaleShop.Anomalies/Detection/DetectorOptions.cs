@@ -65,6 +65,24 @@ public sealed record DetectorOptions
     public double DailyMargin { get; init; } = 0.9;
 
     /// <summary>
+    /// The periodic-event memory (0 = off): the positions of the last PeriodicEvents events, an event being the
+    /// likelihood rising through PeriodicEventLevel. An event that continues an arithmetic progression of two remembered
+    /// ones (P points after one that came P points after another, P ≥ PeriodicMinimumPoints, within
+    /// PeriodicTolerancePoints) is a rhythm (a job every P points), not an anomaly: it and the PeriodicHoldPoints after it
+    /// recur, as a score the same time of day has produced does. The daily memory knows only the 24-hour period; this one
+    /// learns any, from the events themselves. Chosen on half A of NAB and checked on half B (docs/anomaly-detection.md).
+    /// </summary>
+    public int PeriodicEvents { get; init; } = 16;
+
+    public double PeriodicEventLevel { get; init; } = 0.3;
+
+    public int PeriodicMinimumPoints { get; init; } = 10;
+
+    public int PeriodicTolerancePoints { get; init; } = 1;
+
+    public int PeriodicHoldPoints { get; init; } = 3;
+
+    /// <summary>
     /// Two points in a row must reach a level before it is passed on: a point's score is the lower of its likelihood
     /// and the previous point's, so a threshold is crossed only when it held for two points. Causal: one point of
     /// delay, one double of state.

@@ -158,8 +158,20 @@ public sealed class ClusterProcess : IAsyncDisposable
     /// <summary>Starts a deploy and waits until it is finished; returns the rollout.</summary>
     public async Task<RolloutView> DeployAsync(string version, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        await StartDeployAsync(version, cancellationToken);
+        return await WaitForRolloutAsync(timeout, cancellationToken);
+    }
+
+    /// <summary>Starts a deploy (202) without waiting for it.</summary>
+    public async Task StartDeployAsync(string version, CancellationToken cancellationToken)
+    {
         using var response = await PostAsync("api/cluster/deployments", new DeployRequest(version), cancellationToken);
         Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    /// <summary>Waits until the current rollout is finished; returns it.</summary>
+    public async Task<RolloutView> WaitForRolloutAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
         var deadline = DateTimeOffset.UtcNow + timeout;
         while (true)
         {
@@ -170,6 +182,24 @@ public sealed class ClusterProcess : IAsyncDisposable
             }
 
             Assert.True(DateTimeOffset.UtcNow < deadline, $"The rollout did not finish in {timeout}: {rollout.Phase} {rollout.Message}");
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    /// <summary>Polls the status until <paramref name="found"/> picks something from it; fails after <paramref name="timeout"/>.</summary>
+    public async Task<T> WaitForAsync<T>(Func<ClusterStatus, T?> found, TimeSpan timeout, string what, CancellationToken cancellationToken)
+        where T : class
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            var status = await StatusAsync(cancellationToken);
+            if (found(status) is { } result)
+            {
+                return result;
+            }
+
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"Not seen within {timeout}: {what}. Instances: {string.Join("; ", status.Instances)}");
             await Task.Delay(100, cancellationToken);
         }
     }

@@ -54,6 +54,66 @@ public sealed class ZeroDowntimeTests(ClusterFixture fixture, ITestOutputHelper 
         Assert.Equal(from, (await Cluster.StatusAsync(Cancel)).CurrentVersion);
     }
 
+    /// <summary>
+    /// The canary's process dies while it is being judged. The rollout owns the fleet, so nothing starts a replacement
+    /// beside it (one it would not know of, which could be promoted or left serving after the rollback); it rolls back at
+    /// its next analysis tick, naming the instance. No load runs: what is judged is the control loop, and requests failing
+    /// on a killed process would spend the error budget the other scenarios' deploys are gated on.
+    /// </summary>
+    [Fact]
+    public async Task A_canary_that_dies_rolls_the_deploy_back_at_once_and_leaves_nothing_of_its_version()
+    {
+        var before = await Cluster.StatusAsync(Cancel);
+        var from = before.CurrentVersion!;
+        var serving = before.Instances.Count(i => i.Version == from && i.Weight > 0);
+        var doomed = "doomed-" + Guid.NewGuid().ToString("N")[..6];
+        Cluster.Publish(doomed);
+
+        await Cluster.StartDeployAsync(doomed, Cancel);
+        var canary = await Cluster.WaitForAsync(status => status.Instances.FirstOrDefault(i => i.Version == doomed && i.Weight > 0),
+            TimeSpan.FromMinutes(1), $"a canary of {doomed} taking traffic", Cancel);
+        using (var process = Process.GetProcessById(canary.Pid))
+        {
+            process.Kill();
+        }
+
+        var killed = Stopwatch.StartNew();
+        var rollout = await Cluster.WaitForRolloutAsync(TimeSpan.FromMinutes(1), Cancel);
+        output.WriteLine($"canary {canary.Id} killed; the rollout ended {killed.Elapsed.TotalSeconds:0.0} s later: {rollout.Phase} by {rollout.RolledBackBy}: {rollout.Message}");
+        Assert.True(rollout.Phase == nameof(RolloutPhase.RolledBack), $"{rollout.Phase}: {rollout.Message}");
+        Assert.Equal(nameof(RollbackCause.InstanceExited), rollout.RolledBackBy);
+        Assert.Contains(canary.Id, rollout.Message, StringComparison.Ordinal);
+
+        // Nothing of the doomed version is left, and the old version serves as before.
+        await Task.Delay(TimeSpan.FromSeconds(3), Cancel);
+        var after = await Cluster.StatusAsync(Cancel);
+        Assert.Equal(from, after.CurrentVersion);
+        Assert.DoesNotContain(after.Instances, i => i.Version == doomed);
+        Assert.Equal(serving, after.Instances.Count(i => i.Version == from && i.Weight > 0 && !i.Exited));
+    }
+
+    /// <summary>With no rollout running, the supervision loop replaces a serving instance that died with one of the same version at its weight.</summary>
+    [Fact]
+    public async Task A_serving_instance_that_dies_is_replaced_by_one_of_its_version()
+    {
+        var before = await Cluster.StatusAsync(Cancel);
+        var version = before.CurrentVersion!;
+        var serving = before.Instances.Count(i => i.Version == version && i.Weight > 0);
+        var victim = before.Instances.First(i => i.Version == version && i.Weight > 0 && !i.Exited);
+        using (var process = Process.GetProcessById(victim.Pid))
+        {
+            process.Kill();
+        }
+
+        var killed = Stopwatch.StartNew();
+        var replaced = await Cluster.WaitForAsync(
+            status => status.Instances.Count(i => i.Version == version && i.Weight == victim.Weight && i.State == "Serving" && !i.Exited) == serving
+                && status.Instances.All(i => i.Id != victim.Id) ? status : null,
+            TimeSpan.FromMinutes(1), $"{victim.Id} replaced", Cancel);
+        output.WriteLine($"{victim.Id} killed; replaced after {killed.Elapsed.TotalSeconds:0.0} s by {string.Join(", ", replaced.Instances.Where(i => i.StartedAt > victim.StartedAt).Select(i => i.Id))}");
+        Assert.Equal(version, replaced.CurrentVersion);
+    }
+
     [Fact]
     public async Task A_bad_version_is_caught_by_the_canary_and_rolled_back_automatically()
     {

@@ -32,7 +32,8 @@ public sealed record ControllerRecord(int Pid, Uri ControlUrl, Uri PublicUrl, Ur
 
 /// <summary>
 /// Brings the cluster up once the control API listens (so <c>cluster status</c> can watch it start), keeps the fixed
-/// parts and the instances running (a crashed one is started again), and takes everything down when the
+/// parts and the instances running (a crashed one is started again, once no rollout or scale step is changing the
+/// fleet: see <see cref="ClusterController.TryChangeFleetAsync"/>), and takes everything down when the
 /// controller stops — SIGTERM, <c>cluster down</c> or Ctrl-C alike — so no process is left behind.
 /// </summary>
 public sealed class ClusterLifecycle(
@@ -64,7 +65,7 @@ public sealed class ClusterLifecycle(
             try
             {
                 await parts.ReviveAsync(stoppingToken);
-                await ReplaceCrashedAsync(stoppingToken);
+                await controller.TryChangeFleetAsync(ReplaceCrashedAsync, stoppingToken);
             }
             catch (Exception exception) when (exception is InstanceStartException or HttpRequestException or IOException)
             {

@@ -224,6 +224,30 @@ public sealed class ClusterController(
         }
     }
 
+    /// <summary>
+    /// For the supervision loop: runs <paramref name="change"/> only if nothing else is changing the fleet; false when it
+    /// had to skip. A rollout owns the fleet while it runs — it rolls back when an instance of its new version dies, and a
+    /// replacement started beside it would be one it does not know of (left serving the version it rolled back) — so a
+    /// crash during a rollout is handled once the rollout has finished.
+    /// </summary>
+    public async Task<bool> TryChangeFleetAsync(Func<CancellationToken, Task> change, CancellationToken cancellationToken)
+    {
+        if (RolloutRunning || !await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            return false;
+        }
+
+        try
+        {
+            await change(cancellationToken);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public int ServingCount => CurrentVersion is { } version ? fleet.Serving(version).Count : 0;
 
     public void Dispose()
@@ -296,7 +320,7 @@ public sealed class ClusterController(
             rollout.CanaryStartedAt = DateTimeOffset.UtcNow;
             rollout.Enter(RolloutPhase.Canary, $"{rollout.To} takes {options.CanaryShare:P0} of traffic");
 
-            if (await AnalyseUntilDecidedAsync(rollout, before, cancellationToken) is { } abort)
+            if (await AnalyseUntilDecidedAsync(rollout, started, before, cancellationToken) is { } abort)
             {
                 await AbortAsync(rollout, baseline, started, abort);
                 return;
@@ -316,7 +340,7 @@ public sealed class ClusterController(
                 // Weight 0: no new requests, those in flight finish; the process stays warm for a rollback.
                 await fleet.SetWeightAsync(baseline[i], 0, cancellationToken);
                 rollout.Enter(RolloutPhase.Rolling, $"{i + 1} of {baseline.Count} replaced");
-                if (await AnalyseOnceAsync(rollout, before, cancellationToken) is { } failed)
+                if (await AnalyseOnceAsync(rollout, started, before, cancellationToken) is { } failed)
                 {
                     await AbortAsync(rollout, baseline, started, failed);
                     return;
@@ -356,7 +380,7 @@ public sealed class ClusterController(
     }
 
     /// <summary>Verdicts every analysis interval until one decides; null: proceed, otherwise why to roll back.</summary>
-    private async Task<Abort?> AnalyseUntilDecidedAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken)
+    private async Task<Abort?> AnalyseUntilDecidedAsync(Rollout rollout, IReadOnlyList<StorefrontInstance> started, GatewayTraffic before, CancellationToken cancellationToken)
     {
         var options = rolloutOptions.Value;
         var deadline = DateTimeOffset.UtcNow + options.MaxAnalysisDuration;
@@ -365,6 +389,11 @@ public sealed class ClusterController(
         using var timer = new PeriodicTimer(options.AnalysisInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
+            if (Exited(rollout, started) is { } exited)
+            {
+                return exited;
+            }
+
             if (!warm && DateTimeOffset.UtcNow >= warmUpEnds)
             {
                 // From here on both versions are compared on warm traffic only: the cold start is left out.
@@ -392,12 +421,23 @@ public sealed class ClusterController(
     }
 
     /// <summary>During the roll: only a failure stops it (inconclusive is fine, the canary already passed).</summary>
-    private async Task<Abort?> AnalyseOnceAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken)
+    private async Task<Abort?> AnalyseOnceAsync(Rollout rollout, IReadOnlyList<StorefrontInstance> started, GatewayTraffic before, CancellationToken cancellationToken)
     {
+        if (Exited(rollout, started) is { } exited)
+        {
+            return exited;
+        }
+
         // New instances of the version join cold during the roll: their latency was judged on the warm canary already.
         var judgement = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: false);
         return judgement.Outcome == CanaryOutcome.Fail ? judgement.ToAbort() : null;
     }
+
+    /// <summary>An instance of the new version whose process died: a release that crashes is rolled back at once, not judged.</summary>
+    private static Abort? Exited(Rollout rollout, IReadOnlyList<StorefrontInstance> started) =>
+        started.FirstOrDefault(i => i.Process.HasExited) is { } dead
+            ? new Abort($"{dead.Id} of {rollout.To} exited with code {dead.Process.ExitCode} during the rollout (log: {dead.Process.LogPath})", RollbackCause.InstanceExited, null)
+            : null;
 
     private async Task<Judgement> JudgeAsync(Rollout rollout, GatewayTraffic before, CancellationToken cancellationToken, bool judgeLatency)
     {

@@ -45,6 +45,9 @@ public enum RollbackCause
 
     /// <summary>Something broke (an instance did not start, the gateway did not answer).</summary>
     Failure,
+
+    /// <summary>An instance of the new version died during the rollout (its process exited).</summary>
+    InstanceExited,
 }
 
 /// <summary>

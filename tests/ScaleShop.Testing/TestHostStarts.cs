@@ -2,12 +2,13 @@ namespace ScaleShop.Testing;
 
 /// <summary>
 /// Starts in-process test hosts one at a time, and once more if WebApplicationFactory lost the race with the
-/// program it starts. WAF captures the host a Program builds through a process-wide diagnostic listener; now and
-/// then (about one fixture in a few hundred here, seen with several programs in one test process) it gets a host
-/// whose server is already running and fails with "IServerAddressesFeature.Addresses cannot be modified after the
-/// server has started", or one already disposed, and fails in the same place (configuring the server's port) with
-/// an ObjectDisposedException for the IServiceProvider (seen once in CI, failing a whole test class). Nothing of the
-/// failed attempt is kept: the second attempt builds a new host.
+/// program it starts. WAF captures the host a Program builds through a process-wide diagnostic listener: it takes
+/// the next host built anywhere in the process. A host a test builds for itself (a webhook or OTLP receiver on real
+/// Kestrel) built while a factory starts is taken for the factory's; the factory then gets a host whose server is
+/// already running ("IServerAddressesFeature.Addresses cannot be modified after the server has started") or, once
+/// the test has disposed it, an ObjectDisposedException for its IServiceProvider (seen in CI: two fixtures of one
+/// PostgreSQL pass). So such hosts are built under the same gate (<see cref="Build{T}"/>), and a factory that still
+/// loses the race is started once more; nothing of the failed attempt is kept, the second attempt builds a new host.
 /// </summary>
 public static class TestHostStarts
 {
@@ -25,6 +26,15 @@ public static class TestHostStarts
             {
                 start();
             }
+        }
+    }
+
+    /// <summary>Builds a host that is not a factory's (a test's own Kestrel) under the gate, so no factory starting beside it takes it.</summary>
+    public static T Build<T>(Func<T> build)
+    {
+        lock (Gate)
+        {
+            return build();
         }
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ScaleShop.Testing;
 
 namespace ScaleShop.Storefront.Tests.Infrastructure;
 
@@ -16,7 +17,8 @@ public static class LoopbackServer
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        var app = builder.Build();
+        // Under the test-host gate: built beside a WebApplicationFactory's start, it would be taken for the factory's host.
+        var app = TestHostStarts.Build(builder.Build);
         map(app);
         await app.StartAsync();
         return (app, new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()));

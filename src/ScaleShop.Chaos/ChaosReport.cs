@@ -46,7 +46,7 @@ public static class ChaosReport
         {
             foreach (var slo in phase.Slos)
             {
-                Line($"| {Name(phase.Phase)} | {slo.Slo.Name} | {slo.Requests} | {slo.Failed} | {slo.Availability:P2} | {slo.Slo.Availability:P1} | {slo.P99Ms:F0} | {slo.Slo.P99Ms:F0} | {(slo.Met ? "yes" : "**no**")} |");
+                Line($"| {Name(phase.Phase)} | {slo.Slo.Name} | {slo.Requests} | {slo.Failed} | {slo.Availability:P2} | {slo.Slo.Availability:P1} | {(slo.LatencyJudged ? $"{slo.P99Ms:F0}" : $"{slo.P99Ms:F0} (too few to judge)")} | {slo.Slo.P99Ms:F0} | {(slo.Met ? "yes" : "**no**")} |");
             }
         }
 
@@ -147,7 +147,7 @@ public static class ChaosReport
             result.Experiment.Name, result.Short, result.Passed, result.Aborted, result.Failures, result.StartedAt,
             result.Phases.Select(p => new PhaseSummary(Name(p.Phase), Math.Round((p.End - p.Start).TotalSeconds, 1),
                 p.Journeys.Select(j => new JourneySummary(j.Journey.ToString().ToLowerInvariant(), j.Shard, j.Requests, j.Failed, Ms(j.P50Ms), Ms(j.P99Ms))).ToList(),
-                p.Slos.Select(s => new SloSummary(s.Slo.Name, s.Requests, s.Failed, Math.Round(s.Availability, 5), s.Slo.Availability, Ms(s.P99Ms), s.Slo.P99Ms, s.Met)).ToList())).ToList(),
+                p.Slos.Select(s => new SloSummary(s.Slo.Name, s.Requests, s.Failed, Math.Round(s.Availability, 5), s.Slo.Availability, Ms(s.P99Ms), s.Slo.P99Ms, s.Met, s.LatencyJudged)).ToList())).ToList(),
             result.Breakers.Select(b => new BreakerSummary(Math.Round(b.At.TotalSeconds, 1), Name(b.Phase), b.Dependency, b.From, b.To)).ToList(),
             new OrderSummary(result.Orders.Acknowledged, result.Orders.Confirmed201, result.Orders.Pending202, result.Orders.Found, result.Orders.Lost.Count,
                 result.Orders.StatusesAtEnd, result.Orders.PendingAtEnd, result.Orders.SettledInSeconds),
@@ -166,7 +166,7 @@ public static class ChaosReport
 
     public sealed record JourneySummary(string Journey, string? Shard, long Requests, long Failed, double P50Ms, double P99Ms);
 
-    public sealed record SloSummary(string Slo, long Requests, long Failed, double Availability, double AvailabilityObjective, double P99Ms, double P99BudgetMs, bool Met);
+    public sealed record SloSummary(string Slo, long Requests, long Failed, double Availability, double AvailabilityObjective, double P99Ms, double P99BudgetMs, bool Met, bool LatencyJudged);
 
     public sealed record BreakerSummary(double AtSeconds, string Phase, string Dependency, string From, string To);
 

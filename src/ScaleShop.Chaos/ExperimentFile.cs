@@ -19,6 +19,10 @@ public static class ExperimentFile
     private const double MaxTimeoutSeconds = 120;
     private const double MaxP99Ms = 600_000;
     private const double MaxAbortFactor = 1_000;
+
+    // When a file does not say: a p99 of fewer requests is the slowest of a handful (the short versions' six-second
+    // "before" phase sends about twelve cart requests; one cold-path stall failed it in CI).
+    private const int DefaultMinRequestsForLatency = 20;
     private const double MaxSettleSeconds = 3_600;
     private const double DefaultThinkMs = 200;
     private const double DefaultTimeoutSeconds = 10;
@@ -252,13 +256,15 @@ public static class ExperimentFile
         var settle = dto.Invariants?.PendingSettleWithinSeconds is { } seconds
             ? Between(seconds, "hypothesis.invariants.pendingSettleWithinSeconds", 1, MaxSettleSeconds, errors)
             : null;
-        if (window is null || minRequests is null || availability is null || factor is null)
+        var minForLatency = Between(dto.MinRequestsForLatency ?? DefaultMinRequestsForLatency, "hypothesis.minRequestsForLatency", 1, int.MaxValue, errors);
+        if (window is null || minRequests is null || availability is null || factor is null || minForLatency is null)
         {
             return null;
         }
 
         return new Hypothesis(slos, new AbortPolicy(TimeSpan.FromSeconds(window.Value), (int)minRequests.Value, availability.Value, factor.Value),
-            new OrderInvariants(dto.Invariants?.AcknowledgedOrdersFound ?? true, settle is null ? null : TimeSpan.FromSeconds(settle.Value)));
+            new OrderInvariants(dto.Invariants?.AcknowledgedOrdersFound ?? true, settle is null ? null : TimeSpan.FromSeconds(settle.Value)),
+            (int)minForLatency.Value);
     }
 
     private static Slo? ValidateSlo(SloDto? dto, string path, List<string> errors)
@@ -358,7 +364,7 @@ internal sealed record PhasesDto(double? WarmUpSeconds, double? BeforeSeconds, d
 
 internal sealed record FaultDto(string? Type, string? Action, string? Server, string? Method, string? Url, JsonElement? Body, string? RollbackMethod, JsonElement? RollbackBody, bool? Admin);
 
-internal sealed record HypothesisDto(List<SloDto?>? Slos, AbortDto? Abort, InvariantsDto? Invariants);
+internal sealed record HypothesisDto(List<SloDto?>? Slos, AbortDto? Abort, InvariantsDto? Invariants, double? MinRequestsForLatency);
 
 internal sealed record SloDto(string? Journey, List<string>? Shards, double? Availability, double? P99Ms, List<string>? Phases);
 

@@ -7,12 +7,14 @@ namespace ScaleShop.Chaos;
 /// The steady state the experiment claims survives its fault: per-journey service level objectives, each for
 /// some phases (an SLO of what depends on the broken part may be left out of "during": the degradation contract
 /// is that every other SLO holds there), when to give up early, and the invariants checked at the end.
+/// <see cref="MinRequestsForLatency"/>: an SLO's p99 is judged only over at least this many requests (fewer, and the
+/// "p99" is the slowest of a handful: one stall of a cold path decides it); below it, availability alone is judged.
 /// </summary>
-public sealed record Hypothesis(IReadOnlyList<Slo> Slos, AbortPolicy Abort, OrderInvariants Invariants)
+public sealed record Hypothesis(IReadOnlyList<Slo> Slos, AbortPolicy Abort, OrderInvariants Invariants, int MinRequestsForLatency = 1)
 {
     /// <summary>Every SLO of <paramref name="phase"/> judged over the requests sent in it.</summary>
     public IReadOnlyList<SloResult> Judge(Phase phase, IReadOnlyList<RequestSample> samples) =>
-        Slos.Where(slo => slo.Phases.Contains(phase)).Select(slo => slo.Judge(samples)).ToList();
+        Slos.Where(slo => slo.Phases.Contains(phase)).Select(slo => slo.Judge(samples, MinRequestsForLatency)).ToList();
 
     /// <summary>
     /// Why the experiment must stop now, or null: within the sliding window an SLO of this phase with enough
@@ -58,7 +60,8 @@ public sealed record Slo(JourneyKind Journey, IReadOnlySet<string>? Shards, doub
 
     public bool Covers(in RequestSample sample) => sample.Journey == Journey && (Shards is null || (sample.Shard is { } shard && Shards.Contains(shard)));
 
-    public SloResult Judge(IReadOnlyList<RequestSample> samples)
+    /// <summary>Judged over <paramref name="samples"/>; the p99 only when they hold at least <paramref name="minRequestsForLatency"/> of this SLO's requests.</summary>
+    public SloResult Judge(IReadOnlyList<RequestSample> samples, int minRequestsForLatency = 1)
     {
         var latencies = new List<double>();
         var failed = 0L;
@@ -74,8 +77,9 @@ public sealed record Slo(JourneyKind Journey, IReadOnlySet<string>? Shards, doub
         var p99 = Percentile(latencies, 99);
         var availability = latencies.Count == 0 ? 0 : 1 - ((double)failed / latencies.Count);
         // No request at all is no evidence that the objective held: it is not met.
-        var met = latencies.Count > 0 && availability >= Availability && p99 <= P99Ms;
-        return new SloResult(this, latencies.Count, failed, availability, p99, met);
+        var latencyJudged = latencies.Count >= minRequestsForLatency;
+        var met = latencies.Count > 0 && availability >= Availability && (!latencyJudged || p99 <= P99Ms);
+        return new SloResult(this, latencies.Count, failed, availability, p99, met, latencyJudged);
     }
 
     /// <summary>Nearest-rank percentile: a value that was measured, never an interpolation.</summary>
@@ -92,7 +96,8 @@ public sealed record Slo(JourneyKind Journey, IReadOnlySet<string>? Shards, doub
     }
 }
 
-public sealed record SloResult(Slo Slo, long Requests, long Failed, double Availability, double P99Ms, bool Met);
+/// <summary>One SLO's verdict; <see cref="LatencyJudged"/> false: too few requests for a p99, so availability alone decided.</summary>
+public sealed record SloResult(Slo Slo, long Requests, long Failed, double Availability, double P99Ms, bool Met, bool LatencyJudged = true);
 
 /// <summary>When a run stops early: over the last <see cref="Window"/>, an SLO with at least <see cref="MinRequests"/> requests whose availability is below <see cref="Availability"/> or whose p99 is above <see cref="P99Factor"/> times its budget.</summary>
 public sealed record AbortPolicy(TimeSpan Window, int MinRequests, double Availability, double P99Factor);

@@ -49,6 +49,7 @@ public sealed class ExperimentFileTests
         Assert.Equal([Phase.Before, Phase.During, Phase.After], experiment.Hypothesis.Slos[0].Phases.Order());
         Assert.Equal(TimeSpan.FromSeconds(60), experiment.Hypothesis.Invariants.PendingSettleWithin);
         Assert.True(experiment.Hypothesis.Invariants.AcknowledgedOrdersFound);
+        Assert.Equal(20, experiment.Hypothesis.MinRequestsForLatency); // not in the file: the default
     }
 
     public static TheoryData<string> ShippedExperiments => new(RepositoryRoot.ExperimentFiles);
@@ -98,6 +99,7 @@ public sealed class ExperimentFileTests
     [InlineData("hypothesis.slos.1", "p99Ms", null, "hypothesis.slos[1].p99Ms: required")]
     [InlineData("hypothesis.slos.1", "phases", "sometime", "hypothesis.slos[1].phases: before, during or after")]
     [InlineData("hypothesis.abort", "p99Factor", 0.5, "hypothesis.abort.p99Factor: must be between 1")]
+    [InlineData("hypothesis", "minRequestsForLatency", 0, "hypothesis.minRequestsForLatency: must be between 1")]
     [InlineData("", "name", "Not A Name", "name: lower-case letters")]
     public void A_bad_field_is_refused_with_its_path(string parent, string field, object? value, string expected)
     {

@@ -41,6 +41,24 @@ public sealed class HypothesisTests
     }
 
     [Fact]
+    public void Below_the_latency_minimum_an_slo_is_judged_on_availability_alone()
+    {
+        // Eleven fast requests and one stalled: with fewer than the minimum its "p99" is that one stall.
+        var stalled = Requests(JourneyKind.Browse, null, count: 11, latencyMs: 10, failed: 0).Concat(Requests(JourneyKind.Browse, null, count: 1, latencyMs: 900, failed: 0)).ToList();
+
+        var few = Browse.Judge(stalled, minRequestsForLatency: 20);
+        var enough = Browse.Judge(stalled, minRequestsForLatency: 12);
+        var failing = Browse.Judge(Requests(JourneyKind.Browse, null, count: 12, latencyMs: 10, failed: 1), minRequestsForLatency: 20);
+
+        Assert.True(few.Met);
+        Assert.False(few.LatencyJudged);
+        Assert.Equal(900, few.P99Ms);
+        Assert.False(enough.Met);
+        Assert.True(enough.LatencyJudged);
+        Assert.False(failing.Met); // availability is judged however few the requests
+    }
+
+    [Fact]
     public void No_request_is_no_evidence_and_does_not_meet_the_slo()
     {
         var result = Browse.Judge(Requests(JourneyKind.Search, null, count: 50, latencyMs: 10, failed: 0));

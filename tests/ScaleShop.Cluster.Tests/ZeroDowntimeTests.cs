@@ -71,14 +71,14 @@ public sealed class ZeroDowntimeTests(ClusterFixture fixture, ITestOutputHelper 
 
         await Cluster.StartDeployAsync(doomed, Cancel);
         var canary = await Cluster.WaitForAsync(status => status.Instances.FirstOrDefault(i => i.Version == doomed && i.Weight > 0),
-            TimeSpan.FromMinutes(1), $"a canary of {doomed} taking traffic", Cancel);
+            TimeSpan.FromMinutes(2), $"a canary of {doomed} taking traffic", Cancel);
         using (var process = Process.GetProcessById(canary.Pid))
         {
             process.Kill();
         }
 
         var killed = Stopwatch.StartNew();
-        var rollout = await Cluster.WaitForRolloutAsync(TimeSpan.FromMinutes(1), Cancel);
+        var rollout = await Cluster.WaitForRolloutAsync(TimeSpan.FromMinutes(2), Cancel);
         output.WriteLine($"canary {canary.Id} killed; the rollout ended {killed.Elapsed.TotalSeconds:0.0} s later: {rollout.Phase} by {rollout.RolledBackBy}: {rollout.Message}");
         Assert.True(rollout.Phase == nameof(RolloutPhase.RolledBack), $"{rollout.Phase}: {rollout.Message}");
         Assert.Equal(nameof(RollbackCause.InstanceExited), rollout.RolledBackBy);
@@ -109,7 +109,7 @@ public sealed class ZeroDowntimeTests(ClusterFixture fixture, ITestOutputHelper 
         var replaced = await Cluster.WaitForAsync(
             status => status.Instances.Count(i => i.Version == version && i.Weight == victim.Weight && i.State == "Serving" && !i.Exited) == serving
                 && status.Instances.All(i => i.Id != victim.Id) ? status : null,
-            TimeSpan.FromMinutes(1), $"{victim.Id} replaced", Cancel);
+            TimeSpan.FromMinutes(2), $"{victim.Id} replaced", Cancel);
         output.WriteLine($"{victim.Id} killed; replaced after {killed.Elapsed.TotalSeconds:0.0} s by {string.Join(", ", replaced.Instances.Where(i => i.StartedAt > victim.StartedAt).Select(i => i.Id))}");
         Assert.Equal(version, replaced.CurrentVersion);
     }

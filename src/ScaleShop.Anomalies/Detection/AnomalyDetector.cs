@@ -22,12 +22,8 @@ public sealed class AnomalyDetector
     private readonly ContextDetector? _context;
     private readonly AnomalyLikelihood? _contextLikelihood;
     private readonly double[] _daily;
-    private readonly long[] _events;
+    private readonly PeriodicEventMemory? _periodic;
     private int _suppressedFor;
-    private long _points;
-    private int _eventCursor;
-    private long _periodicUntil = -1;
-    private double _lastLikelihood;
 
     private double _recentPeak;
     private double _previousLikelihood;
@@ -55,7 +51,7 @@ public sealed class AnomalyDetector
         }
 
         _daily = new double[_options.Stages.HasFlag(DetectorStages.Suppression) ? _options.DailySlots : 0];
-        _events = new long[_options.Stages.HasFlag(DetectorStages.Suppression) ? _options.PeriodicEvents : 0];
+        _periodic = _options.Stages.HasFlag(DetectorStages.Suppression) && _options.PeriodicEvents > 0 ? new PeriodicEventMemory(_options) : null;
 
         if (_spectral is null && _baseline is null && _context is null)
         {
@@ -66,7 +62,7 @@ public sealed class AnomalyDetector
     /// <summary>Elements (doubles, ints, longs) this detector holds in buffers: fixed at construction, whatever the stream's length.</summary>
     public int BufferLength =>
         (_spectral?.BufferLength ?? 0) + (_baseline?.BufferLength ?? 0) + (_spectralLikelihood?.BufferLength ?? 0) + (_baselineLikelihood?.BufferLength ?? 0) +
-        (_context?.BufferLength ?? 0) + (_contextLikelihood?.BufferLength ?? 0) + _daily.Length + _events.Length;
+        (_context?.BufferLength ?? 0) + (_contextLikelihood?.BufferLength ?? 0) + _daily.Length + (_periodic?.BufferLength ?? 0);
 
     /// <summary>Contexts the context detector remembers now (0 without it); bounded by <see cref="ContextOptions.Capacity"/>.</summary>
     public int ContextCount => _context?.Count ?? 0;
@@ -77,8 +73,6 @@ public sealed class AnomalyDetector
         {
             return default;
         }
-
-        _points++;
 
         double raw = 0, likelihood = 0, noisyOr = 1, logProduct = 0;
         var calibrated = 0;
@@ -133,7 +127,7 @@ public sealed class AnomalyDetector
             _daily[slot] = Math.Max(_daily[slot] * _options.DailyDecay, likelihood);
         }
 
-        recurring |= IsPeriodic(likelihood);
+        recurring |= _periodic?.Recurs(likelihood) ?? false;
 
         if (!_options.Stages.HasFlag(DetectorStages.Suppression))
         {
@@ -157,55 +151,6 @@ public sealed class AnomalyDetector
         }
 
         return new Score(raw, likelihood, suppressed ? 0 : likelihood, alert);
-    }
-
-    // The periodic-event memory: an event is the likelihood rising through PeriodicEventLevel; one that continues an
-    // arithmetic progression of two remembered events (at t − P and t − 2P, P ≥ PeriodicMinimumPoints, within
-    // PeriodicTolerancePoints) is a rhythm the series keeps, a job every P points rather than an anomaly, and recurs like a
-    // score its time of day has produced before, for PeriodicHoldPoints after it too (a periodic burst is a few points wide).
-    private bool IsPeriodic(double likelihood)
-    {
-        if (_events.Length == 0)
-        {
-            return false;
-        }
-
-        var rising = likelihood >= _options.PeriodicEventLevel && _lastLikelihood < _options.PeriodicEventLevel;
-        _lastLikelihood = likelihood;
-        if (rising)
-        {
-            if (ContinuesAProgression(_points))
-            {
-                _periodicUntil = _points + _options.PeriodicHoldPoints;
-            }
-
-            _events[_eventCursor] = _points;
-            _eventCursor = (_eventCursor + 1) % _events.Length;
-        }
-
-        return _points <= _periodicUntil;
-    }
-
-    private bool ContinuesAProgression(long now)
-    {
-        foreach (var previous in _events)
-        {
-            var period = now - previous;
-            if (previous == 0 || period < _options.PeriodicMinimumPoints)
-            {
-                continue;
-            }
-
-            foreach (var earlier in _events)
-            {
-                if (earlier != 0 && earlier < previous && Math.Abs(previous - earlier - period) <= _options.PeriodicTolerancePoints)
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
     }
 
     // Each detector is calibrated on its own (their raw scales differ); the combination is the stronger evidence.

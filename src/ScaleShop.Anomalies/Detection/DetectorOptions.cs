@@ -31,7 +31,8 @@ public sealed record DetectorOptions
 
     // Spectral Residual is available but off: added to the baseline it lowered the NAB score (docs/anomaly-detection.md).
     // The context detector beside the baseline raised it (48.0 → 56.6 standard with SuppressPoints 150); the daily
-    // memory, a slower baseline (α 0.0075) and SuppressPoints 120 to 65.4.
+    // memory, a slower baseline (α 0.0075) and SuppressPoints 120 to 65.4; later rounds' stages (the likelihoods'
+    // noisy-OR, the adaptive bar, the set context, the periodic-event memory) to 74.59.
     public DetectorStages Stages { get; init; } = DetectorStages.Baseline | DetectorStages.Context | DetectorStages.Likelihood | DetectorStages.Suppression;
 
     public SpectralResidualOptions SpectralResidual { get; init; } = new();
@@ -65,21 +66,23 @@ public sealed record DetectorOptions
     public double DailyMargin { get; init; } = 0.9;
 
     /// <summary>
-    /// The periodic-event memory (0 = off): the positions of the last PeriodicEvents events, an event being the
-    /// likelihood rising through PeriodicEventLevel. An event that continues an arithmetic progression of two remembered
-    /// ones (P points after one that came P points after another, P ≥ PeriodicMinimumPoints, within
-    /// PeriodicTolerancePoints) is a rhythm (a job every P points), not an anomaly: it and the PeriodicHoldPoints after it
-    /// recur, as a score the same time of day has produced does. The daily memory knows only the 24-hour period; this one
-    /// learns any, from the events themselves. Chosen on half A of NAB and checked on half B (docs/anomaly-detection.md).
+    /// Events the periodic-event memory remembers (0 = off; <see cref="PeriodicEventMemory"/>): an event continuing an
+    /// arithmetic progression of two remembered ones is a rhythm (a job every P points) and recurs, as a score the same
+    /// time of day has produced does. The daily memory knows only the 24-hour period; this one learns any, from the events
+    /// themselves. Chosen on half A of NAB and checked on half B (docs/anomaly-detection.md, round 7).
     /// </summary>
     public int PeriodicEvents { get; init; } = 16;
 
+    /// <summary>An event is the likelihood rising through this level.</summary>
     public double PeriodicEventLevel { get; init; } = 0.3;
 
+    /// <summary>The shortest period, in points, a rhythm may have (shorter is a burst, not a job).</summary>
     public int PeriodicMinimumPoints { get; init; } = 10;
 
+    /// <summary>How far, in points, an event may miss the progression and still continue it.</summary>
     public int PeriodicTolerancePoints { get; init; } = 1;
 
+    /// <summary>Points after a periodic event that recur with it.</summary>
     public int PeriodicHoldPoints { get; init; } = 3;
 
     /// <summary>

@@ -85,7 +85,7 @@ public sealed class ClusterLifecycle(
 
     private async Task ReplaceCrashedAsync(CancellationToken cancellationToken)
     {
-        foreach (var crashed in fleet.Instances.Where(i => i.Process.HasExited && i.State == InstanceState.Serving))
+        foreach (var crashed in fleet.Instances.Where(i => i.State == InstanceState.Serving && i.Process.HasExited).ToList())
         {
             var weight = crashed.Weight;
             logger.LogError("{Instance} exited with {ExitCode} while serving; replacing it (log: {Log})", crashed.Id, crashed.Process.ExitCode, crashed.Process.LogPath);

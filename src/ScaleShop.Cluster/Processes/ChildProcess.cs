@@ -14,6 +14,8 @@ public sealed partial class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly Lock _logLock = new();
+    private bool _disposed;
+    private int? _exitCodeAtDispose;
 
     private ChildProcess(string name, Process process, StreamWriter log, string logPath)
     {
@@ -21,17 +23,38 @@ public sealed partial class ChildProcess : IDisposable
         _process = process;
         _log = log;
         LogPath = logPath;
+        Id = process.Id;
     }
 
     public string Name { get; }
 
     public string LogPath { get; }
 
-    public int Id => _process.Id;
+    public int Id { get; }
 
-    public bool HasExited => _process.HasExited;
+    // Safe after Dispose: an instance's process is disposed by whoever stops it, while others (a warm version's
+    // instance list, the supervision loop's snapshot) may still ask whether it runs.
+    public bool HasExited
+    {
+        get
+        {
+            if (Volatile.Read(ref _disposed))
+            {
+                return true;
+            }
 
-    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true; // disposed between the two reads
+            }
+        }
+    }
+
+    public int? ExitCode => Volatile.Read(ref _disposed) ? _exitCodeAtDispose : HasExited ? _process.ExitCode : null;
 
     /// <summary>Starts <c>dotnet <paramref name="assembly"/></c>; with a <paramref name="ledger"/>, it is recorded there until it exits.</summary>
     public static ChildProcess Start(string name, string assembly, IReadOnlyDictionary<string, string> environment, string logPath, ProcessLedger? ledger = null)
@@ -173,6 +196,8 @@ public sealed partial class ChildProcess : IDisposable
     public void Dispose()
     {
         Kill();
+        _exitCodeAtDispose = _process.HasExited ? _process.ExitCode : null;
+        Volatile.Write(ref _disposed, true);
         _process.Dispose();
         lock (_logLock)
         {

@@ -23,9 +23,11 @@ public sealed record WarmVersion(string Version, IReadOnlyList<StorefrontInstanc
 public sealed record RollbackView(string From, string To, double ElapsedMs, string How);
 
 /// <summary>
-/// The one place that changes the fleet: start-up, deploys (canary, then one instance at a time), rollbacks, scaling.
-/// Changes are serialised by one gate, so a scale step never interleaves with a rollout; the autoscaler skips its
-/// turn while the gate is held.
+/// The one place that changes the fleet: start-up, deploys (canary, then one instance at a time), rollbacks, scaling,
+/// and the supervision loop's replacement of a crashed instance. Changes are serialised by one gate, so a scale step
+/// or a replacement never interleaves with a rollout; the autoscaler and the supervision loop skip their turn while the
+/// gate is held. (Retiring the instances a warm rollback left, in the background, is the one change outside it: it
+/// only stops instances already out of the gateway.)
 /// </summary>
 public sealed class ClusterController(
     IOptions<ClusterOptions> clusterOptions, IOptions<RolloutOptions> rolloutOptions, IOptions<CanaryOptions> canaryOptions,
@@ -165,7 +167,7 @@ public sealed class ClusterController(
         try
         {
             var warm = _warm ?? throw new ClusterBusyException("Nothing to roll back to: no previous version is kept warm (its window ended, or nothing was promoted). Deploy the old version instead.");
-            var alive = warm.Instances.Where(i => !i.Process.HasExited && i.State == Fleet.InstanceState.Serving).ToList();
+            var alive = warm.Instances.Where(i => i.State == Fleet.InstanceState.Serving && !i.Process.HasExited).ToList();
             if (alive.Count == 0)
             {
                 throw new ClusterBusyException($"The warm instances of {warm.Version} are gone: deploy it instead.");
@@ -232,7 +234,7 @@ public sealed class ClusterController(
     /// </summary>
     public async Task<bool> TryChangeFleetAsync(Func<CancellationToken, Task> change, CancellationToken cancellationToken)
     {
-        if (RolloutRunning || !await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
+        if (RolloutRunning || Phase != ClusterPhase.Running || !await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
             return false;
         }
@@ -337,6 +339,14 @@ public sealed class ClusterController(
                     await fleet.SetWeightAsync(next, options.FullWeight, cancellationToken);
                 }
 
+                // Checked before an old instance is taken out, not only after: a new one that died meanwhile (while the
+                // next one started) must not be what is left serving in its place.
+                if (Exited(rollout, started) is { } exited)
+                {
+                    await AbortAsync(rollout, baseline, started, exited);
+                    return;
+                }
+
                 // Weight 0: no new requests, those in flight finish; the process stays warm for a rollback.
                 await fleet.SetWeightAsync(baseline[i], 0, cancellationToken);
                 rollout.Enter(RolloutPhase.Rolling, $"{i + 1} of {baseline.Count} replaced");
@@ -376,6 +386,11 @@ public sealed class ClusterController(
     /// <summary>One look at the canary: the comparison's verdict, then the error budget gate (which may turn it into a Fail).</summary>
     private sealed record Judgement(CanaryOutcome Outcome, string Reason, RollbackCause? Cause, VerdictView Verdict)
     {
+        /// <summary>The comparison failed the canary on latency only (its errors did not fail, the budget did not stop it).</summary>
+        public bool FailsOnLatencyAlone =>
+            Outcome == CanaryOutcome.Fail && Cause == RollbackCause.CanaryAnalysis
+            && Verdict.Errors != nameof(CanaryOutcome.Fail) && Verdict.Latency == nameof(CanaryOutcome.Fail);
+
         public Abort ToAbort() => new(Reason, Cause ?? RollbackCause.CanaryAnalysis, Verdict);
     }
 
@@ -386,6 +401,7 @@ public sealed class ClusterController(
         var deadline = DateTimeOffset.UtcNow + options.MaxAnalysisDuration;
         var warmUpEnds = DateTimeOffset.UtcNow + options.CanaryWarmUp;
         var warm = options.CanaryWarmUp <= TimeSpan.Zero;
+        var latencyFails = 0;
         using var timer = new PeriodicTimer(options.AnalysisInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
@@ -404,6 +420,13 @@ public sealed class ClusterController(
             }
 
             var judgement = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: warm);
+            latencyFails = judgement.FailsOnLatencyAlone ? latencyFails + 1 : 0;
+            if (latencyFails is > 0 && latencyFails < options.LatencyFailConfirmations)
+            {
+                logger.LogInformation("Rollout {Id}: latency fail {Count} of the {Needed} in a row that roll back; the next verdict decides", rollout.Id, latencyFails, options.LatencyFailConfirmations);
+                continue;
+            }
+
             switch (judgement.Outcome)
             {
                 case CanaryOutcome.Fail:

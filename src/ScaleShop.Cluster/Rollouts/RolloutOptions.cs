@@ -25,6 +25,15 @@ public sealed class RolloutOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan CanaryWarmUp { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Verdicts in a row whose latency check must fail before a latency Fail rolls the canary back (an error Fail and
+    /// the error budget act at once). On a busy host one stall of a young process can put a p99 of eighty-odd samples
+    /// far over the allowance (seen in CI: a good canary's p99 542 ms against 71 ms, once); a slow release fails every
+    /// verdict, so confirming costs it one analysis interval.
+    /// </summary>
+    [Range(1, 10)]
+    public int LatencyFailConfirmations { get; set; } = 2;
+
     /// <summary>How long the canary may stay inconclusive; then the rollout aborts (or proceeds, see <see cref="ProceedWhenInconclusive"/>).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MaxAnalysisDuration { get; set; } = TimeSpan.FromMinutes(5);

@@ -19,13 +19,13 @@ public static class ExperimentFile
     private const double MaxTimeoutSeconds = 120;
     private const double MaxP99Ms = 600_000;
     private const double MaxAbortFactor = 1_000;
+    private const double MaxSettleSeconds = 3_600;
+    private const double DefaultThinkMs = 200;
+    private const double DefaultTimeoutSeconds = 10;
 
     // When a file does not say: a p99 of fewer requests is the slowest of a handful (the short versions' six-second
     // "before" phase sends about twelve cart requests; one cold-path stall failed it in CI).
     private const int DefaultMinRequestsForLatency = 20;
-    private const double MaxSettleSeconds = 3_600;
-    private const double DefaultThinkMs = 200;
-    private const double DefaultTimeoutSeconds = 10;
 
     public static Experiment Load(string path)
     {

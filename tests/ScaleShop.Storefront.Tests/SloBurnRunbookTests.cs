@@ -54,23 +54,18 @@ public sealed class SloBurnApp : StorefrontApp
 /// actions lift the injected fault) while the shopper goes on, and its verification passes once the short window is
 /// clean: the alert stops and the fault is gone. A runbook whose API calls drift from the storefront fails here.
 /// </summary>
-public sealed class SloBurnRunbookTests : IAsyncLifetime
+public sealed class SloBurnRunbookTests(SloBurnApp app) : IClassFixture<SloBurnApp>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-    private readonly SloBurnApp _app = new();
-
-    public ValueTask InitializeAsync() => _app.InitializeAsync();
-
-    public ValueTask DisposeAsync() => _app.DisposeAsync();
 
     [Fact]
     public async Task The_slo_burn_runbook_finds_and_lifts_the_fault_burning_the_cart_budget_and_the_alert_stops()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var admin = await _app.AdminAsync();
-        var (shopper, id, _) = await _app.NewUserAsync();
+        using var admin = await app.AdminAsync();
+        var (shopper, id, _) = await app.NewUserAsync();
         using var _ = shopper;
-        var home = _app.Service<IDatabaseRouter>().ShardMap.PhysicalDatabaseOf(new ShardedId(long.Parse(id, CultureInfo.InvariantCulture)).LogicalShard);
+        var home = app.Service<IDatabaseRouter>().ShardMap.PhysicalDatabaseOf(new ShardedId(long.Parse(id, CultureInfo.InvariantCulture)).LogicalShard);
 
         // The shopper keeps using their cart throughout, as shoppers would: its requests are what the alert judges.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -118,5 +113,4 @@ public sealed class SloBurnRunbookTests : IAsyncLifetime
 
         async Task<SloReport> SloAsync() => await (await admin.GetAsync("/api/ops/slo", ct)).ReadAsync<SloReport>();
     }
-
 }

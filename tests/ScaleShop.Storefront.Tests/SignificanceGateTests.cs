@@ -54,6 +54,19 @@ public sealed class SignificanceGateTests
         Assert.True(gate.Confirm(series, worse, surprising: false));
     }
 
+    [Fact]
+    public void A_rate_that_stalls_then_catches_up_is_not_a_change_that_persists()
+    {
+        const string rate = "journey.checkout.rate";
+        var gate = Learnt(rate, 3);
+
+        Assert.False(gate.Confirm(rate, 0, surprising: true));  // a paused interval: down, pending
+        Assert.False(gate.Confirm(rate, 15, surprising: true)); // the queued requests at once: up, not the same change
+        Assert.False(gate.Confirm(rate, 3, surprising: false)); // back to usual
+        Assert.False(gate.Confirm(rate, 0, surprising: true));  // a real stop: down ...
+        Assert.True(gate.Confirm(rate, 0, surprising: false));  // ... and still down
+    }
+
     private static SignificanceGate Learnt(string series, double usual)
     {
         var gate = new SignificanceGate(new SignificanceOptions());

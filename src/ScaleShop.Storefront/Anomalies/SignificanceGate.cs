@@ -44,7 +44,11 @@ public sealed class SignificanceGate(SignificanceOptions options)
 {
     private readonly Dictionary<string, State> _series = new(StringComparer.Ordinal);
 
-    /// <summary>True when this point confirms a change: surprising and significant now or on the previous point, and significant now.</summary>
+    /// <summary>
+    /// True when this point confirms a change: surprising and significant on the previous point, and significant now in
+    /// the same direction. A rate that stalls for an interval and then catches up (a paused process, its queued
+    /// requests arriving at once) is down then up: two significant points, but not one change that persists.
+    /// </summary>
     public bool Confirm(string series, double value, bool surprising)
     {
         if (!_series.TryGetValue(series, out var state))
@@ -53,44 +57,37 @@ public sealed class SignificanceGate(SignificanceOptions options)
             return false;
         }
 
-        var significant = IsSignificant(series, value, state.Baseline);
-        var confirmed = significant && state.Pending;
-        state.Pending = significant && surprising && !confirmed;
+        var direction = SignificantDirection(series, value, state.Baseline);
+        var confirmed = direction != 0 && direction == state.PendingDirection;
+        state.PendingDirection = surprising && !confirmed ? direction : 0;
         state.Baseline += options.BaselineWeight * (value - state.Baseline);
         return confirmed;
     }
 
-    /// <summary>A change in the harmful direction (slower, more errors, fewer hits, more lag; rates either way), large enough to matter.</summary>
-    private bool IsSignificant(string series, double value, double baseline)
+    /// <summary>
+    /// +1 (up) or −1 (down) for a change in the harmful direction (slower, more errors, fewer hits, more lag; rates
+    /// either way) large enough to matter; 0 otherwise.
+    /// </summary>
+    private int SignificantDirection(string series, double value, double baseline)
     {
         var rise = value - baseline;
-        if (series.EndsWith("_ms", StringComparison.Ordinal))
+        var significant = series switch
         {
-            return rise >= Math.Max(options.LatencyRelative * Math.Abs(baseline), options.LatencyAbsoluteMs);
-        }
-
-        if (series.EndsWith(".rate", StringComparison.Ordinal))
-        {
-            return Math.Abs(rise) >= Math.Max(options.RateRelative * Math.Abs(baseline), options.RateAbsolute);
-        }
-
-        if (series.EndsWith("hit_ratio", StringComparison.Ordinal))
-        {
-            return -rise >= options.HitRatioAbsolute;
-        }
-
-        if (series.EndsWith("_ratio", StringComparison.Ordinal))
-        {
-            return rise >= options.RatioAbsolute;
-        }
-
-        return series.EndsWith("_bytes", StringComparison.Ordinal) ? rise >= options.BytesAbsolute : Math.Abs(rise) > 0;
+            _ when series.EndsWith("_ms", StringComparison.Ordinal) => rise >= Math.Max(options.LatencyRelative * Math.Abs(baseline), options.LatencyAbsoluteMs),
+            _ when series.EndsWith(".rate", StringComparison.Ordinal) => Math.Abs(rise) >= Math.Max(options.RateRelative * Math.Abs(baseline), options.RateAbsolute),
+            _ when series.EndsWith("hit_ratio", StringComparison.Ordinal) => -rise >= options.HitRatioAbsolute,
+            _ when series.EndsWith("_ratio", StringComparison.Ordinal) => rise >= options.RatioAbsolute,
+            _ when series.EndsWith("_bytes", StringComparison.Ordinal) => rise >= options.BytesAbsolute,
+            _ => Math.Abs(rise) > 0,
+        };
+        return significant ? Math.Sign(rise) : 0;
     }
 
     private sealed class State
     {
         public double Baseline { get; set; }
 
-        public bool Pending { get; set; }
+        /// <summary>The direction of a surprising, significant change waiting for the next point to confirm it (0: none).</summary>
+        public int PendingDirection { get; set; }
     }
 }

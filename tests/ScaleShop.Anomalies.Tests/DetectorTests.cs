@@ -149,6 +149,48 @@ public sealed class DetectorTests
     }
 
     [Fact]
+    public void A_rhythm_event_far_beyond_every_height_before_still_alerts()
+    {
+        // The same job every 100 points; once, on the rhythm, it goes three times as high. A new extreme that far beyond
+        // the range is no variation of the rhythm's height, so it escapes the periodic memory (NewExtremeRhythmMargin).
+        var stream = Stream(i => 10 + Noise(i) + (i % 100 != 0 ? 0 : i == Anomaly ? 24 : 8)).ToArray();
+        var escaping = Alerts(stream);
+        var held = Alerts(stream, DetectorOptions.Default with { NewExtremeRhythmMargin = double.PositiveInfinity });
+
+        Assert.InRange(Assert.Single(escaping), Anomaly, Anomaly + Latency);
+        Assert.Empty(held);
+    }
+
+    [Fact]
+    public void The_records_a_level_shift_keeps_setting_are_one_episode()
+    {
+        // After a shift the noise on the new level sets new maxima for a while; the series has not calmed since the alert,
+        // so none of them escapes. Counting every likelihood as calm (a level above 1) lets them alert again.
+        var stream = Stream(i => (i >= Anomaly ? 20 : 10) + Noise(i)).ToArray();
+        var episode = Alerts(stream);
+        var uncalmed = Alerts(stream, DetectorOptions.Default with { NewExtremeCalmLevel = 2 });
+
+        Assert.InRange(Assert.Single(episode), Anomaly, Anomaly + Latency);
+        Assert.True(uncalmed.Count > 1, $"alerts when every point counts as calm: {string.Join(", ", uncalmed)}");
+    }
+
+    [Fact]
+    public void A_deeper_dip_after_the_series_calmed_alerts_inside_the_hold_off_of_the_first()
+    {
+        // Two dips 40 points apart, the second deeper than anything before: it is a new extreme after the series came back,
+        // so it escapes the first alert's hold-off (SuppressPoints) and alerts; without the escape it is held back.
+        const int second = Anomaly + 40;
+        var stream = Stream(i => 10 + Noise(i) - (i == Anomaly ? 10 : i == second ? 16 : 0)).ToArray();
+        var escaping = Alerts(stream);
+        var held = Alerts(stream, DetectorOptions.Default with { NewExtremesEscape = false });
+
+        Assert.Equal(2, escaping.Count);
+        Assert.InRange(escaping[0], Anomaly, Anomaly + Latency);
+        Assert.InRange(escaping[1], second, second + Latency);
+        Assert.InRange(Assert.Single(held), Anomaly, Anomaly + Latency);
+    }
+
+    [Fact]
     public void The_periodic_memory_is_its_events_whatever_the_stream_and_is_causal()
     {
         var without = new AnomalyDetector(DetectorOptions.Default with { PeriodicEvents = 0 }).BufferLength;

@@ -25,6 +25,9 @@ public sealed class AnomalyDetector
     private readonly PeriodicEventMemory? _periodic;
     private int _suppressedFor;
 
+    private double _minimum = double.PositiveInfinity;
+    private double _maximum = double.NegativeInfinity;
+    private bool _calmSinceAlert = true;
     private double _recentPeak;
     private double _previousLikelihood;
     private double _quantile;
@@ -74,6 +77,12 @@ public sealed class AnomalyDetector
             return default;
         }
 
+        // How far beyond every value seen so far this one lies, as a share of the range seen so far (0 when inside it).
+        var newExtreme = value > _maximum || value < _minimum;
+        var beyondRange = newExtreme && _maximum > _minimum ? Math.Max(value - _maximum, _minimum - value) / (_maximum - _minimum) : 0;
+        _minimum = Math.Min(_minimum, value);
+        _maximum = Math.Max(_maximum, value);
+
         double raw = 0, likelihood = 0, noisyOr = 1, logProduct = 0;
         var calibrated = 0;
         if (_spectral is not null)
@@ -117,17 +126,17 @@ public sealed class AnomalyDetector
 
         // A score no higher than the same time of day has recently produced is a recurring event (one slot either side
         // absorbs a little jitter); the slot remembers the score either way, so its peak follows the daily pattern.
-        var recurring = false;
+        var daily = false;
         if (_daily.Length > 0)
         {
             var slot = (int)(at.TimeOfDay.Ticks * _daily.Length / TimeSpan.TicksPerDay);
             var before = _daily[(slot + _daily.Length - 1) % _daily.Length];
             var after = _daily[(slot + 1) % _daily.Length];
-            recurring = likelihood <= _options.DailyMargin * Math.Max(_daily[slot], Math.Max(before, after));
+            daily = likelihood <= _options.DailyMargin * Math.Max(_daily[slot], Math.Max(before, after));
             _daily[slot] = Math.Max(_daily[slot] * _options.DailyDecay, likelihood);
         }
 
-        recurring |= _periodic?.Recurs(likelihood) ?? false;
+        var rhythm = _periodic?.Recurs(likelihood) ?? false;
 
         if (!_options.Stages.HasFlag(DetectorStages.Suppression))
         {
@@ -136,18 +145,30 @@ public sealed class AnomalyDetector
 
         // A score repeats an alert unless it rises above the recent peak (decaying with a half-life of SuppressPoints),
         // and nothing alerts for SuppressPoints after an alert: one incident, one alert, whatever threshold is applied.
+        // A new extreme is no repeat of what the series has done, so it escapes all of that, once the series has calmed
+        // since its last alert (the further records of one level shift are one episode). A rhythm's event escapes only
+        // when it lies well beyond the range: its heights vary, and a record by a hair is still the rhythm.
         var peak = _recentPeak * _options.PeakDecay;
-        var suppressed = _suppressedFor > 0 || likelihood <= peak || recurring || belowBar;
+        var holdingOff = _suppressedFor > 0;
+        var escapes = _options.NewExtremesEscape && newExtreme && _calmSinceAlert;
+        var onRhythm = rhythm && !(escapes && beyondRange >= _options.NewExtremeRhythmMargin);
+        var suppressed = onRhythm || (!escapes && (holdingOff || likelihood <= peak || daily || belowBar));
         _recentPeak = Math.Max(peak, likelihood);
-        if (_suppressedFor > 0)
+        _calmSinceAlert |= likelihood < _options.NewExtremeCalmLevel;
+        if (holdingOff)
         {
             _suppressedFor--;
         }
 
+        // An alert that escaped a hold-off leaves it as it was, so a run of new extremes cannot silence the series for longer.
         var alert = !suppressed && likelihood >= _options.AlertThreshold;
         if (alert)
         {
-            _suppressedFor = _options.SuppressPoints;
+            _calmSinceAlert = false;
+            if (!holdingOff)
+            {
+                _suppressedFor = _options.SuppressPoints;
+            }
         }
 
         return new Score(raw, likelihood, suppressed ? 0 : likelihood, alert);

@@ -163,6 +163,37 @@ public sealed class HungDatabaseTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_commit_the_server_does_not_answer_counts_against_the_breaker_and_leaves_nothing_written()
+    {
+        Assert.SkipUnless(TestStorage.IsPostgres, "PostgreSQL: a commit fails when the server side of its connection is gone; SQLite has no server to lose");
+        var ct = TestContext.Current.CancellationToken;
+        var router = Router;
+        var primary = _services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value.Postgres.Shards["shard2"].Primary!;
+        // Set up and checked beside the router, so that the breaker's samples are the loop's statements only.
+        await using var beside = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(primary) { Pooling = false }.ConnectionString);
+        await beside.OpenAsync(ct);
+        await beside.ExecuteAsync("CREATE TABLE commit_probe (server_process INTEGER)");
+
+        // Each write succeeds (one statement: it also says which server process holds the transaction); that process is
+        // then terminated, so the commit is what fails. Were commits not among the breaker's executions, it would see
+        // only successful writes and stay closed; with them, it sees half of its executions fail.
+        for (var lost = 0; Circuit("shard2") == CircuitState.Closed; lost++)
+        {
+            Assert.True(lost < 10 * MinimumThroughput, "the breaker never opened");
+            await using var connection = await router.OpenPhysicalShardAsync("shard2", DataIntent.Write, ct);
+            await using var transaction = router.BeginWriteTransaction(connection);
+            var serverProcess = await connection.ExecuteScalarAsync<int>(
+                "INSERT INTO commit_probe VALUES (pg_backend_pid()) RETURNING server_process", transaction: transaction);
+            await beside.ExecuteAsync("SELECT pg_terminate_backend(@serverProcess)", new { serverProcess });
+
+            var failure = await Assert.ThrowsAnyAsync<Exception>(() => transaction.CommitAsync(ct));
+            Assert.True(router.Dialect.IsUnavailable(failure), failure.ToString());
+        }
+
+        Assert.Equal(0, await beside.ExecuteScalarAsync<long>("SELECT count(*) FROM commit_probe"));
+    }
+
+    [Fact]
     public async Task Constraint_violations_are_bugs_not_an_outage_and_do_not_count_against_the_breaker()
     {
         var ct = TestContext.Current.CancellationToken;

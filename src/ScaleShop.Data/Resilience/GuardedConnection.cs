@@ -10,9 +10,12 @@ namespace ScaleShop.Data.Resilience;
 /// passes, so that is where a hung server's statement timeouts reach the breaker (opening alone never fails
 /// against a hung server: the pool hands out a connection at once).
 /// <para>
-/// Everything else is the driver's: transactions are the inner connection's, and a command reports the inner
-/// connection as its own, because Dapper decides by that type whether the driver takes a list as one array
-/// parameter (Npgsql, <c>= ANY(@ids)</c>). Provider-specific calls use <see cref="Unwrap"/>.
+/// A transaction's commit is a statement like any other (a hung or lost server fails it at the command timeout), so
+/// transactions are wrapped too (<see cref="GuardedTransaction"/>); their rollback is not counted, because it follows
+/// a failure that already was. Everything else is the driver's, and a command reports the inner connection as its
+/// own, because Dapper decides by that type whether the driver takes a list as one array parameter (Npgsql,
+/// <c>= ANY(@ids)</c>). Provider-specific calls use <see cref="Unwrap"/>. Rows are read outside the breaker: a
+/// statement's failure surfaces where its reader is opened, and the pages read here arrive with their first rows.
 /// </para>
 /// </summary>
 internal sealed class GuardedConnection : DbConnection
@@ -59,10 +62,18 @@ internal sealed class GuardedConnection : DbConnection
 
     public override Task CloseAsync() => Inner.CloseAsync();
 
-    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => Inner.BeginTransaction(isolationLevel);
+    /// <summary>
+    /// The driver's transaction, begun on the inner connection (SQLite's deferred or immediate kinds), with its commit
+    /// run through this connection's breaker; <paramref name="transaction"/> as it is when the connection is not guarded.
+    /// </summary>
+    public static DbTransaction Guard(DbConnection connection, DbTransaction transaction) =>
+        connection is GuardedConnection guarded ? new GuardedTransaction(transaction, guarded, guarded._guard) : transaction;
+
+    protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) =>
+        new GuardedTransaction(Inner.BeginTransaction(isolationLevel), this, _guard);
 
     protected override async ValueTask<DbTransaction> BeginDbTransactionAsync(IsolationLevel isolationLevel, CancellationToken cancellationToken) =>
-        await Inner.BeginTransactionAsync(isolationLevel, cancellationToken);
+        new GuardedTransaction(await Inner.BeginTransactionAsync(isolationLevel, cancellationToken), this, _guard);
 
     protected override DbCommand CreateDbCommand() => new GuardedCommand(Inner.CreateCommand(), _guard);
 
@@ -134,7 +145,7 @@ internal sealed class GuardedCommand : DbCommand
     protected override DbTransaction? DbTransaction
     {
         get => _inner.Transaction;
-        set => _inner.Transaction = value;
+        set => _inner.Transaction = GuardedTransaction.Unwrap(value);
     }
 
     public override void Cancel() => _inner.Cancel();
@@ -168,6 +179,68 @@ internal sealed class GuardedCommand : DbCommand
         if (disposing)
         {
             _inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// A transaction whose commit is one of the breaker's executions (see <see cref="GuardedConnection"/>): a commit the
+/// server does not answer counts against the database as a statement would. Savepoints and rollback are the driver's.
+/// </summary>
+internal sealed class GuardedTransaction : DbTransaction
+{
+    private readonly GuardedConnection _connection;
+    private readonly DatabaseGuard _guard;
+
+    public GuardedTransaction(DbTransaction inner, GuardedConnection connection, DatabaseGuard guard)
+    {
+        Inner = inner;
+        _connection = connection;
+        _guard = guard;
+        GC.SuppressFinalize(this); // as the connection's
+    }
+
+    public DbTransaction Inner { get; }
+
+    /// <summary>The driver's transaction, which the driver's commands accept: a command never sees the wrapper.</summary>
+    public static DbTransaction? Unwrap(DbTransaction? transaction) => transaction is GuardedTransaction guarded ? guarded.Inner : transaction;
+
+    public override IsolationLevel IsolationLevel => Inner.IsolationLevel;
+
+    protected override DbConnection DbConnection => _connection;
+
+    public override bool SupportsSavepoints => Inner.SupportsSavepoints;
+
+    public override void Commit() => _guard.Run(static t => { t.Commit(); return true; }, Inner);
+
+    public override Task CommitAsync(CancellationToken cancellationToken = default) =>
+        _guard.RunAsync(static async (t, ct) => { await t.CommitAsync(ct); return true; }, Inner, cancellationToken).AsTask();
+
+    public override void Rollback() => Inner.Rollback();
+
+    public override Task RollbackAsync(CancellationToken cancellationToken = default) => Inner.RollbackAsync(cancellationToken);
+
+    public override void Save(string savepointName) => Inner.Save(savepointName);
+
+    public override Task SaveAsync(string savepointName, CancellationToken cancellationToken = default) => Inner.SaveAsync(savepointName, cancellationToken);
+
+    public override void Rollback(string savepointName) => Inner.Rollback(savepointName);
+
+    public override Task RollbackAsync(string savepointName, CancellationToken cancellationToken = default) => Inner.RollbackAsync(savepointName, cancellationToken);
+
+    public override void Release(string savepointName) => Inner.Release(savepointName);
+
+    public override Task ReleaseAsync(string savepointName, CancellationToken cancellationToken = default) => Inner.ReleaseAsync(savepointName, cancellationToken);
+
+    public override ValueTask DisposeAsync() => Inner.DisposeAsync();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Inner.Dispose();
         }
 
         base.Dispose(disposing);

@@ -83,7 +83,7 @@ public sealed partial class SqliteDatabaseRouter : IDatabaseRouter, IRoutedOpen
     }
 
     public DbTransaction BeginSnapshotTransaction(DbConnection connection) =>
-        ((SqliteConnection)GuardedConnection.Unwrap(connection)).BeginTransaction(IsolationLevel.Serializable, deferred: true);
+        GuardedConnection.Guard(connection, ((SqliteConnection)GuardedConnection.Unwrap(connection)).BeginTransaction(IsolationLevel.Serializable, deferred: true));
 
     // One writer per file: once a write of ours has committed, no other write transaction can be open there.
     public Task WaitForWritesInFlightAsync(string physicalDatabase, TimeSpan timeout, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -96,7 +96,7 @@ public sealed partial class SqliteDatabaseRouter : IDatabaseRouter, IRoutedOpen
     public Task RaiseReadFloorAsync(string database, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public DbTransaction BeginWriteTransaction(DbConnection connection) =>
-        ((SqliteConnection)GuardedConnection.Unwrap(connection)).BeginTransaction(deferred: false);
+        GuardedConnection.Guard(connection, ((SqliteConnection)GuardedConnection.Unwrap(connection)).BeginTransaction(deferred: false));
 
     ValueTask<DbConnection> IRoutedOpen.OpenRoutedAsync(string database, DataIntent intent, CancellationToken cancellationToken)
     {

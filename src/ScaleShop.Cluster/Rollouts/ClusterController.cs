@@ -401,7 +401,7 @@ public sealed class ClusterController(
         var deadline = DateTimeOffset.UtcNow + options.MaxAnalysisDuration;
         var warmUpEnds = DateTimeOffset.UtcNow + options.CanaryWarmUp;
         var warm = options.CanaryWarmUp <= TimeSpan.Zero;
-        var latencyFails = 0;
+        var latencyFails = new LatencyFailStreak(options.LatencyFailConfirmations);
         using var timer = new PeriodicTimer(options.AnalysisInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
@@ -420,10 +420,9 @@ public sealed class ClusterController(
             }
 
             var judgement = await JudgeAsync(rollout, before, cancellationToken, judgeLatency: warm);
-            latencyFails = judgement.FailsOnLatencyAlone ? latencyFails + 1 : 0;
-            if (latencyFails is > 0 && latencyFails < options.LatencyFailConfirmations)
+            if (latencyFails.Defers(judgement.FailsOnLatencyAlone))
             {
-                logger.LogInformation("Rollout {Id}: latency fail {Count} of the {Needed} in a row that roll back; the next verdict decides", rollout.Id, latencyFails, options.LatencyFailConfirmations);
+                logger.LogInformation("Rollout {Id}: latency fail {Count} of the {Needed} in a row that roll back; the next verdict decides", rollout.Id, latencyFails.InARow, options.LatencyFailConfirmations);
                 continue;
             }
 

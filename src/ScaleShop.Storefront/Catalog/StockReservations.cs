@@ -96,17 +96,25 @@ public sealed class StockReservations(IDatabaseRouter databases, TimeProvider ti
     /// </summary>
     private async Task<long?> TakeFromBucketsAsync(DbConnection connection, DbTransaction transaction, StockRequest request, CancellationToken cancellationToken)
     {
-        // 1. A free bucket (SKIP LOCKED: never waits).
+        // 1. A free bucket (SKIP LOCKED: never waits), in a savepoint. The search can lock a row it then drops: one a
+        //    concurrent order emptied after this statement's snapshot is locked, rechecked and skipped, and stays
+        //    locked. An order that goes on to wait (steps 2 and 3) holding such a bucket deadlocks with a drain, which
+        //    holds the product row and waits for that bucket; rolling back to the savepoint lets go of it first.
+        await connection.ExecuteAsync(new CommandDefinition("SAVEPOINT take_free_bucket", transaction: transaction, cancellationToken: cancellationToken));
         var free = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
             $"SELECT bucket FROM stock_buckets WHERE product_id = @ProductId AND stock >= @Quantity ORDER BY random() LIMIT 1 {databases.Dialect.LockRowsSkipLocked}",
             request, transaction, cancellationToken: cancellationToken));
         if (free is { } bucket)
         {
+            // Rows dropped beside the one taken stay locked to the commit, which follows without a wait on this product.
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE stock_buckets SET stock = stock - @Quantity, sold = sold + @Quantity WHERE product_id = @ProductId AND bucket = @bucket",
                 new { request.ProductId, request.Quantity, bucket }, transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition("RELEASE SAVEPOINT take_free_bucket", transaction: transaction, cancellationToken: cancellationToken));
             return bucket;
         }
+
+        await connection.ExecuteAsync(new CommandDefinition("ROLLBACK TO SAVEPOINT take_free_bucket", transaction: transaction, cancellationToken: cancellationToken));
 
         // 2. Every bucket is busy: queue on one that holds enough, chosen at random so waiters spread. Each
         //    attempt runs in a savepoint, so a bucket that turned out short is unlocked again at once and

@@ -20,6 +20,15 @@ public sealed class StorageOptions
     [Required]
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>
+    /// Where migrations come from: unset, the scripts embedded in ScaleShop.Data; set, a folder laid out as a published
+    /// version carries them (<c>&lt;Provider&gt;/Catalog/*.sql</c>, <c>&lt;Provider&gt;/Shard/*.sql</c>). The cluster
+    /// controller sets it to the version's own folder, the one its expand/contract check read before the rollout, so the
+    /// scripts the check approved are the scripts that run. Either way a script has the same name in the journal, so a
+    /// database migrated one way is up to date for the other.
+    /// </summary>
+    public string? MigrationScriptsDirectory { get; set; }
+
     /// <summary>Logical shards: fixed for the life of the data, because ids carry them.</summary>
     [Range(1, ScaleShop.Data.Sharding.ShardedId.MaxLogicalShards)]
     public int LogicalShards { get; set; } = 64;
@@ -88,6 +97,16 @@ public sealed class PostgresStorageOptions
     /// <summary>How often each replica's replay position and health are read.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan ReplicaPollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// How long a migration statement waits for a table lock before it fails (<c>lock_timeout</c> of the migrating
+    /// session). An <c>ALTER TABLE</c> queued behind a long transaction makes every later statement on that table queue
+    /// behind its own lock request, so without a bound one slow report would stall the table for every instance, old
+    /// version included, for as long as it runs. With it the migration fails instead (the new version does not start, and
+    /// its rollout rolls back), the table's traffic waits at most this long, and the next start tries again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan MigrationLockTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 public sealed class PostgresDatabaseOptions

@@ -38,6 +38,9 @@ public sealed class ClusterProcess : IAsyncDisposable
 
     public Uri PublicUrl { get; }
 
+    /// <summary>The storage its storefront instances run on: the state folder's SQLite files, or its own PostgreSQL databases.</summary>
+    public Dictionary<string, string?> StorageSettings => TestStorage.Settings(TestStorage.IsPostgres ? DataDirectoryOf(State) : Path.Combine(State, "data"));
+
     public VersionStore Versions { get; }
 
     public int Pid => _process.Id;

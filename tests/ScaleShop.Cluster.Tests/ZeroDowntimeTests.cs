@@ -1,5 +1,12 @@
 using System.Diagnostics;
 using System.Net;
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ScaleShop.Data;
+using ScaleShop.Data.Sharding;
 using ScaleShop.Cluster.Rollouts;
 using ScaleShop.Testing;
 
@@ -270,6 +277,67 @@ public sealed class ZeroDowntimeTests(ClusterFixture fixture, ITestOutputHelper 
         var after = await Cluster.StatusAsync(Cancel);
         Assert.Equal(status.CurrentVersion, after.CurrentVersion);
         Assert.DoesNotContain(after.Instances, i => i.Version == breaking);
+    }
+
+    /// <summary>
+    /// Expand/contract in practice. A version whose scripts add a nullable column to the catalog and a table to every
+    /// shard deploys under load: its canary migrates the shared databases from its own scripts folder (the one the check
+    /// approved) while the running version keeps serving on the expanded schema, and a rollback leaves that schema to
+    /// the old version, which needs nothing it took away. Names are unique: the fixture's databases outlive the test.
+    /// </summary>
+    [Fact]
+    public async Task A_version_with_an_additive_migration_deploys_and_rolls_back_under_load_without_a_failed_request()
+    {
+        var from = (await Cluster.StatusAsync(Cancel)).CurrentVersion!;
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var to = "expand-" + suffix;
+        Cluster.Publish(to);
+        var scripts = Path.Combine(Cluster.Versions.MigrationsOf(to), TestStorage.Provider);
+        await File.WriteAllTextAsync(Path.Combine(scripts, "Catalog", $"0100_subtitle_{suffix}.sql"),
+            $"ALTER TABLE products ADD COLUMN subtitle_{suffix} text;\n", Cancel);
+        await File.WriteAllTextAsync(Path.Combine(scripts, "Shard", $"0100_gift_notes_{suffix}.sql"),
+            $"CREATE TABLE IF NOT EXISTS gift_notes_{suffix} (order_id bigint PRIMARY KEY, note text NOT NULL);\n", Cancel);
+        await using var load = fixture.Load();
+        await Task.Delay(TimeSpan.FromSeconds(2), Cancel);
+
+        var started = load.Now;
+        var rollout = await Cluster.DeployAsync(to, TimeSpan.FromMinutes(2), Cancel);
+        var promotedAt = load.Now;
+        Assert.True(rollout.Phase == nameof(RolloutPhase.Promoted), $"{rollout.Phase}: {rollout.Message}");
+        output.WriteLine($"deploy {from} → {to}: migration check: {rollout.Migration}");
+        Assert.StartsWith("2 new script(s)", rollout.Migration, StringComparison.Ordinal);
+        var during = load.Figures(started, promotedAt);
+        output.WriteLine($"  load during the deploy: {during}");
+        Assert.Equal(0, during.Failures);
+        Assert.Contains(from, during.ByVersion.Keys); // the old version served on the schema the canary had expanded
+
+        await using (var storage = new ServiceCollection().AddSingleton(typeof(ILogger<>), typeof(NullLogger<>))
+            .AddScaleShopData(new ConfigurationBuilder().AddInMemoryCollection(Cluster.StorageSettings).Build()).BuildServiceProvider())
+        {
+            var router = storage.GetRequiredService<IDatabaseRouter>();
+            await using (var catalog = await router.OpenCatalogAsync(DataIntent.Write, Cancel))
+            {
+                Assert.Contains($"ScaleShop.Data.Migrations.{TestStorage.Provider}.Catalog.0100_subtitle_{suffix}.sql",
+                    await catalog.QueryAsync<string>("SELECT scriptname FROM schemaversions"));
+                Assert.Equal(0, await catalog.ExecuteScalarAsync<long>($"SELECT count(subtitle_{suffix}) FROM products")); // there, and empty
+            }
+
+            var map = await storage.GetRequiredService<ShardMapStore>().LoadOrCreateAsync(Cancel);
+            foreach (var physical in map.PhysicalDatabases)
+            {
+                await using var shard = await router.OpenPhysicalShardAsync(physical, DataIntent.Write, Cancel);
+                Assert.Equal(0, await shard.ExecuteScalarAsync<long>($"SELECT count(*) FROM gift_notes_{suffix}"));
+            }
+        }
+
+        using var response = await Cluster.PostAsync("api/cluster/rollback", null, Cancel);
+        var rolledBackAt = load.Now;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(4), Cancel);
+        var afterRollback = load.Figures(rolledBackAt, load.Now);
+        output.WriteLine($"  load after the rollback to {from} (schema left expanded): {afterRollback}");
+        Assert.Equal(0, afterRollback.Failures);
+        Assert.All(afterRollback.ByVersion.Keys, version => Assert.Equal(from, version));
     }
 
     [Fact]

@@ -78,6 +78,114 @@ public sealed class SeederTests : IAsyncLifetime
         Assert.True(scripts >= 2);
     }
 
+    /// <summary>
+    /// A release's scripts folder (what the cluster controller points its instances at) with one expand step more than
+    /// the build: only that step runs, and the journal names the rest as the embedded scripts do, so migrating with the
+    /// embedded scripts afterwards applies nothing (names that differed would run every script again).
+    /// </summary>
+    [Fact]
+    public async Task Scripts_from_a_release_folder_apply_only_what_is_new_and_keep_the_embedded_names()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var folder = Path.Combine(_directory, "release-migrations");
+        var embedded = WriteEmbeddedScripts(folder);
+        var provider = TestStorage.Provider;
+        await File.WriteAllTextAsync(Path.Combine(folder, provider, "Catalog", "0100_product_subtitle.sql"), TestStorage.IsPostgres
+            ? "ALTER TABLE products ADD COLUMN IF NOT EXISTS subtitle text;\n"
+            : "ALTER TABLE products ADD COLUMN subtitle TEXT;\n", ct);
+        await File.WriteAllTextAsync(Path.Combine(folder, provider, "Shard", "0100_gift_notes.sql"),
+            "CREATE TABLE IF NOT EXISTS gift_notes (order_id bigint PRIMARY KEY, note text NOT NULL);\n", ct);
+
+        await using (var release = Build(new() { ["Storage:MigrationScriptsDirectory"] = folder }))
+        {
+            await release.GetRequiredService<DatabaseMigrator>().MigrateAllAsync(ct);
+        }
+
+        await _services.GetRequiredService<DatabaseMigrator>().MigrateAllAsync(ct); // the embedded scripts again: nothing new
+
+        await using (var catalog = await Router.OpenCatalogAsync(DataIntent.Write, ct))
+        {
+            var journal = (await catalog.QueryAsync<string>("SELECT scriptname FROM schemaversions")).AsList();
+            Assert.Equal(embedded[TestStorage.Provider + "/Catalog"] + 1, journal.Count);
+            Assert.Contains($"ScaleShop.Data.Migrations.{provider}.Catalog.0100_product_subtitle.sql", journal);
+            Assert.Equal(0, await catalog.ExecuteScalarAsync<long>("SELECT count(subtitle) FROM products"));
+        }
+
+        foreach (var physical in Router.ShardMap.PhysicalDatabases)
+        {
+            await using var shard = await Router.OpenPhysicalShardAsync(physical, DataIntent.Write, ct);
+            Assert.Equal(embedded[TestStorage.Provider + "/Shard"] + 1, await shard.ExecuteScalarAsync<long>("SELECT count(*) FROM schemaversions"));
+            Assert.Equal(0, await shard.ExecuteScalarAsync<long>("SELECT count(*) FROM gift_notes"));
+        }
+    }
+
+    [Fact]
+    public async Task A_release_folder_without_this_providers_scripts_fails_the_start_naming_the_setting()
+    {
+        var folder = Path.Combine(_directory, "empty-release");
+        Directory.CreateDirectory(folder);
+        await using var release = Build(new() { ["Storage:MigrationScriptsDirectory"] = folder });
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => release.GetRequiredService<DatabaseMigrator>().MigrateAllAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("Storage:MigrationScriptsDirectory", failure.Message, StringComparison.Ordinal);
+        Assert.Contains($"{TestStorage.Provider}/Catalog", failure.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A migration that cannot get its table lock (a long transaction reads the table) gives up at
+    /// <c>MigrationLockTimeout</c> rather than queue every later statement on the table behind its own lock request; none
+    /// of it is journalled, so the next start applies it.
+    /// </summary>
+    [Fact]
+    public async Task A_migration_blocked_by_a_long_transaction_gives_up_at_its_lock_timeout_and_applies_on_the_next_start()
+    {
+        Assert.SkipUnless(TestStorage.IsPostgres, "PostgreSQL's lock_timeout; SQLite's writers wait on the busy timeout");
+        var ct = TestContext.Current.CancellationToken;
+        var folder = Path.Combine(_directory, "release-migrations");
+        WriteEmbeddedScripts(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "Postgres", "Catalog", "0100_product_subtitle.sql"), "ALTER TABLE products ADD COLUMN IF NOT EXISTS subtitle text;\n", ct);
+        var release = new Dictionary<string, string?> { ["Storage:MigrationScriptsDirectory"] = folder, ["Storage:Postgres:MigrationLockTimeout"] = "00:00:01" };
+
+        await using (var report = await Router.OpenCatalogAsync(DataIntent.Write, ct))
+        {
+            await using var transaction = await report.BeginTransactionAsync(ct);
+            await report.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM products", transaction: transaction, cancellationToken: ct)); // its lock lasts to the transaction's end
+            await using var blocked = Build(release);
+            var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => blocked.GetRequiredService<DatabaseMigrator>().MigrateAllAsync(ct));
+            Assert.Contains("0100_product_subtitle.sql", failure.Message, StringComparison.Ordinal);
+            Assert.Equal(Npgsql.PostgresErrorCodes.LockNotAvailable, Assert.IsAssignableFrom<Npgsql.PostgresException>(failure.InnerException).SqlState);
+        }
+
+        await using (var next = Build(release))
+        {
+            await next.GetRequiredService<DatabaseMigrator>().MigrateAllAsync(ct);
+        }
+
+        await using var catalog = await Router.OpenCatalogAsync(DataIntent.Write, ct);
+        Assert.Equal(0, await catalog.ExecuteScalarAsync<long>("SELECT count(subtitle) FROM products"));
+    }
+
+    /// <summary>The embedded scripts as a published version carries them (Provider/Kind/file.sql); returns the count per folder.</summary>
+    private static Dictionary<string, int> WriteEmbeddedScripts(string folder)
+    {
+        const string prefix = "ScaleShop.Data.Migrations.";
+        var assembly = typeof(DatabaseMigrator).Assembly;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal)))
+        {
+            var parts = name[prefix.Length..].Split('.', 3); // Provider, Kind, file name
+            var target = Path.Combine(folder, parts[0], parts[1]);
+            Directory.CreateDirectory(target);
+            using var resource = assembly.GetManifestResourceStream(name)!;
+            using var file = File.Create(Path.Combine(target, parts[2]));
+            resource.CopyTo(file);
+            counts[parts[0] + "/" + parts[1]] = counts.GetValueOrDefault(parts[0] + "/" + parts[1]) + 1;
+        }
+
+        return counts;
+    }
+
     [Fact]
     public async Task Seeded_users_land_on_the_shard_their_email_hashes_to_and_a_rerun_adds_nothing()
     {

@@ -7,7 +7,8 @@ namespace ScaleShop.Cluster.Fleet;
 /// <summary>
 /// What every storefront instance is told: where the shared databases are (the state folder's SQLite files, or the
 /// production topology's servers), where the payment provider and recommendations service answer, who the admin is
-/// (the controller reads each instance's SLO report as that admin), and which version it is.
+/// (the controller reads each instance's SLO report as that admin), which version it is, and which migration scripts
+/// it runs: its version's published folder, the one the rollout's expand/contract check read.
 /// </summary>
 public sealed class ClusterEnvironment(IOptions<ClusterOptions> options, ClusterSecrets secrets, Microsoft.Extensions.Configuration.IConfiguration configuration)
 {
@@ -18,7 +19,7 @@ public sealed class ClusterEnvironment(IOptions<ClusterOptions> options, Cluster
 
     public Uri? Recommendations { get; set; }
 
-    public Dictionary<string, string> ForStorefront(string instanceId, string version, Uri address, IReadOnlyDictionary<string, string> release)
+    public Dictionary<string, string> ForStorefront(string instanceId, string version, Uri address, IReadOnlyDictionary<string, string> release, string migrations)
     {
         var cluster = options.Value;
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -61,6 +62,8 @@ public sealed class ClusterEnvironment(IOptions<ClusterOptions> options, Cluster
             environment[key] = value;
         }
 
+        // After the release's settings: nothing may point an instance at scripts other than the ones that were checked.
+        environment["Storage__MigrationScriptsDirectory"] = migrations;
         return environment;
     }
 

@@ -42,7 +42,7 @@ public sealed class StorefrontFleet(
         var id = $"sf-{Interlocked.Increment(ref _sequence)}-{version}";
         var address = new Uri($"http://127.0.0.1:{FreePorts.Next()}/");
         var process = ChildProcess.Start(id, versions.AssemblyOf(version),
-            environment.ForStorefront(id, version, address, manifest.Environment), Path.Combine(cluster.LogsDirectory, id + ".log"), ledger);
+            environment.ForStorefront(id, version, address, manifest.Environment, versions.MigrationsOf(version)), Path.Combine(cluster.LogsDirectory, id + ".log"), ledger);
         var instance = new StorefrontInstance(id, version, address, process);
         lock (_lock)
         {

@@ -14,8 +14,8 @@ namespace ScaleShop.Data.Migrations;
 
 /// <summary>
 /// Brings every database (the catalog and each physical shard) to the current schema with DbUp: versioned
-/// scripts embedded in this assembly, one folder per provider and database kind, a journal table per
-/// database, each script in its own transaction. Running it again applies nothing. Scripts are also
+/// scripts embedded in this assembly (or the same layout in <see cref="StorageOptions.MigrationScriptsDirectory"/>),
+/// one folder per provider and database kind, a journal table per database, each script in its own transaction. Running it again applies nothing. Scripts are also
 /// written to be re-runnable (IF NOT EXISTS), and on PostgreSQL an advisory lock makes instances that start
 /// together migrate one at a time. The shard map lives in the catalog, so the catalog goes first.
 /// </summary>
@@ -68,7 +68,7 @@ public sealed class DatabaseMigrator(IDatabaseRouter router, ShardMapStore shard
     private void MigrateSqlite(string name, string connectionString, bool catalog)
     {
         EnableWriteAheadLog(connectionString);
-        Migrate(name, DeployChanges.To.SqliteDatabase(connectionString), Scripts("Sqlite", catalog));
+        Migrate(name, DeployChanges.To.SqliteDatabase(connectionString), "Sqlite", catalog);
     }
 
     private void MigratePostgres(string name, string connectionString, bool catalog)
@@ -89,7 +89,7 @@ public sealed class DatabaseMigrator(IDatabaseRouter router, ShardMapStore shard
 
         try
         {
-            Migrate(name, DeployChanges.To.PostgresqlDatabase(connectionString), Scripts("Postgres", catalog));
+            Migrate(name, DeployChanges.To.PostgresqlDatabase(WithMigrationLockTimeout(connectionString)), "Postgres", catalog);
         }
         finally
         {
@@ -98,12 +98,48 @@ public sealed class DatabaseMigrator(IDatabaseRouter router, ShardMapStore shard
         }
     }
 
-    private static string Scripts(string provider, bool catalog) => $"ScaleShop.Data.Migrations.{provider}.{(catalog ? "Catalog" : "Shard")}.";
-
-    private void Migrate(string name, UpgradeEngineBuilder builder, string scriptPrefix)
+    /// <summary>
+    /// The migrating session's connection string, with <see cref="PostgresStorageOptions.MigrationLockTimeout"/> as its
+    /// lock_timeout (the advisory lock's session keeps none: instances starting together wait their turn, however long).
+    /// </summary>
+    private string WithMigrationLockTimeout(string connectionString)
     {
-        var upgrader = builder
-            .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), script => script.StartsWith(scriptPrefix, StringComparison.Ordinal))
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var lockTimeout = $"-c lock_timeout={(long)storage.Value.Postgres.MigrationLockTimeout.TotalMilliseconds}";
+        builder.Options = builder.Options is { Length: > 0 } options ? options + " " + lockTimeout : lockTimeout;
+        return builder.ConnectionString;
+    }
+
+    private static string Kind(bool catalog) => catalog ? "Catalog" : "Shard";
+
+    /// <summary>The embedded resource prefix of one provider's and kind's scripts: also their names' prefix in the journal.</summary>
+    private static string ScriptPrefix(string provider, bool catalog) => $"ScaleShop.Data.Migrations.{provider}.{Kind(catalog)}.";
+
+    private UpgradeEngineBuilder WithScripts(UpgradeEngineBuilder builder, string provider, bool catalog)
+    {
+        var prefix = ScriptPrefix(provider, catalog);
+        if (storage.Value.MigrationScriptsDirectory is not { Length: > 0 } directory)
+        {
+            return builder.WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), script => script.StartsWith(prefix, StringComparison.Ordinal));
+        }
+
+        // A configured folder without this provider's scripts is a broken release, not "nothing to migrate".
+        var folder = Path.Combine(directory, provider, Kind(catalog));
+        var scripts = Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, "*.sql").Select(file => new SqlScript(prefix + Path.GetFileName(file), File.ReadAllText(file))).ToList()
+            : [];
+        if (scripts.Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"Storage:MigrationScriptsDirectory is '{directory}', but it holds no {provider}/{Kind(catalog)}/*.sql scripts.");
+        }
+
+        return builder.WithScripts(scripts);
+    }
+
+    private void Migrate(string name, UpgradeEngineBuilder builder, string provider, bool catalog)
+    {
+        var upgrader = WithScripts(builder, provider, catalog)
             .WithTransactionPerScript()
             .LogToNowhere()
             .Build();

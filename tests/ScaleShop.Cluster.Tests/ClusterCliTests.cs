@@ -2,10 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using ScaleShop.Cluster.Control;
 using ScaleShop.Cluster.Fleet;
 using ScaleShop.Cluster.Hosting;
 using ScaleShop.Cluster.Processes;
+using ScaleShop.Data;
+using ScaleShop.Testing;
 
 namespace ScaleShop.Cluster.Tests;
 
@@ -36,6 +40,19 @@ public sealed class ClusterCliTests(ITestOutputHelper output)
             ["Cluster__StorefrontEnvironment__Seed__Users"] = ClusterProcess.Users.ToString(CultureInfo.InvariantCulture),
             ["Cluster__StorefrontEnvironment__Logging__LogLevel__Default"] = "Warning",
         };
+        // The PostgreSQL pass runs `up --topology postgres` with the topology's settings in the shell, as an operator
+        // does after `eval "$(deploy/local/topology.sh env)"`, on databases of its own (this folder's name is their prefix).
+        var dataDirectory = Path.Combine(state, Path.GetFileName(state));
+        string[] topology = [];
+        if (TestStorage.IsPostgres)
+        {
+            topology = ["--topology", "postgres"];
+            foreach (var (key, value) in TestStorage.Settings(dataDirectory))
+            {
+                environment[key.Replace(":", "__", StringComparison.Ordinal)] = value ?? "";
+            }
+        }
+
         List<int> started = [];
         try
         {
@@ -46,7 +63,7 @@ public sealed class ClusterCliTests(ITestOutputHelper output)
             var watch = Stopwatch.StartNew();
             var up = await CliAsync(
                 ["cluster", "up", "--state", state, "--instances", "1", "--public-url", publicUrl.ToString(),
-                    "--gateway-admin-url", $"http://127.0.0.1:{FreePorts.Next()}/", "--control-url", $"http://127.0.0.1:{FreePorts.Next()}/"],
+                    "--gateway-admin-url", $"http://127.0.0.1:{FreePorts.Next()}/", "--control-url", $"http://127.0.0.1:{FreePorts.Next()}/", .. topology],
                 environment, TimeSpan.FromMinutes(4), ct);
             var upTook = watch.Elapsed;
             var controller = ControllerRecord.Read(state);
@@ -76,6 +93,14 @@ public sealed class ClusterCliTests(ITestOutputHelper output)
             {
                 Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
                 Assert.Equal("v1", response.Headers.GetValues("X-ScaleShop-Version").Single());
+            }
+
+            if (TestStorage.IsPostgres)
+            {
+                // The instance seeded this cluster's own PostgreSQL catalog, not a SQLite file in the state folder.
+                await using var storage = ClusterStorage.Open(TestStorage.Settings(dataDirectory));
+                await using var catalog = await storage.GetRequiredService<IDatabaseRouter>().OpenCatalogAsync(DataIntent.Write, ct);
+                Assert.Equal(ClusterProcess.Products, await catalog.ExecuteScalarAsync<long>("SELECT count(*) FROM products"));
             }
 
             watch.Restart();
@@ -108,6 +133,7 @@ public sealed class ClusterCliTests(ITestOutputHelper output)
                 }
             }
 
+            await TestStorage.DeleteAsync(dataDirectory); // on PostgreSQL its databases, streams and keys
             if (Environment.GetEnvironmentVariable("KEEP_CLUSTER_STATE") != "1" && Directory.Exists(state))
             {
                 Directory.Delete(state, recursive: true);

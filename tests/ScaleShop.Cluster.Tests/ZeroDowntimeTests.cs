@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Dapper;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using ScaleShop.Data;
 using ScaleShop.Data.Sharding;
 using ScaleShop.Cluster.Rollouts;
@@ -311,8 +308,7 @@ public sealed class ZeroDowntimeTests(ClusterFixture fixture, ITestOutputHelper 
         Assert.Equal(0, during.Failures);
         Assert.Contains(from, during.ByVersion.Keys); // the old version served on the schema the canary had expanded
 
-        await using (var storage = new ServiceCollection().AddSingleton(typeof(ILogger<>), typeof(NullLogger<>))
-            .AddScaleShopData(new ConfigurationBuilder().AddInMemoryCollection(Cluster.StorageSettings).Build()).BuildServiceProvider())
+        await using (var storage = ClusterStorage.Open(Cluster.StorageSettings))
         {
             var router = storage.GetRequiredService<IDatabaseRouter>();
             await using (var catalog = await router.OpenCatalogAsync(DataIntent.Write, Cancel))

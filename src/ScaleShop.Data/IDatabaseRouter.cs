@@ -102,4 +102,13 @@ public interface ISqlDialect
     /// constraint violation, a serialization failure or a bug shows the database answered, and does not.
     /// </summary>
     bool IsUnavailable(Exception exception);
+
+    /// <summary>
+    /// True when the database aborted this transaction to settle a conflict with a concurrent one (PostgreSQL: a
+    /// deadlock or a serialization failure): nothing of it was written and the same request can succeed when sent
+    /// again, so it is answered 503 with Retry-After rather than 500. SQLite has none: one writer at a time, and a
+    /// writer that waited too long is a <see cref="IsTimeout">timeout</see>. Designed-away conflicts still land here
+    /// when a new one appears; the log names it.
+    /// </summary>
+    bool IsTransientConflict(Exception exception);
 }

@@ -1,7 +1,9 @@
 using System.Net;
+using Dapper;
 using ScaleShop.Data;
 using ScaleShop.Data.Sharding;
 using ScaleShop.Storefront.Catalog;
+using ScaleShop.Testing;
 
 namespace ScaleShop.Storefront.Tests;
 
@@ -61,6 +63,49 @@ public sealed class HotProductTests(StorefrontApp app) : IClassFixture<Storefron
             Assert.All(outcomes.Where(o => o is not ReservationOutcome.Reserved), o => Assert.IsType<ReservationOutcome.InsufficientStock>(o));
             Assert.Equal(0, await app.StockOfAsync(productId));
         }
+    }
+
+    /// <summary>
+    /// A request that loses a deadlock (the database aborts its transaction to break the cycle) answers 503 with a short
+    /// Retry-After, not 500, and its transaction wrote nothing; sent again, it succeeds. The other party is this test's
+    /// own transaction, which takes a product's buckets and then its row: the opposite of the order every path here
+    /// keeps. The request waits first, so its deadlock check runs first and it is the one aborted.
+    /// </summary>
+    [Fact]
+    public async Task A_request_that_loses_a_deadlock_answers_503_with_retry_after_and_writes_nothing()
+    {
+        Assert.SkipUnless(TestStorage.IsPostgres, "PostgreSQL's row locks and deadlock detector; SQLite lets one writer in at a time");
+        var ct = TestContext.Current.CancellationToken;
+        var productId = StorefrontApp.TakeProductId();
+        await MakeHotAsync(productId, stock: 40, buckets: 4);
+        using var admin = await app.AdminAsync();
+        var databases = app.Service<IDatabaseRouter>();
+        await using var other = await databases.OpenCatalogAsync(DataIntent.Write, ct);
+        await using (var transaction = await other.BeginTransactionAsync(ct))
+        {
+            await other.QueryAsync<long>(new CommandDefinition("SELECT bucket FROM stock_buckets WHERE product_id = @productId FOR UPDATE", new { productId }, transaction, cancellationToken: ct));
+            var update = admin.PutAsJsonAsync($"/api/v1/admin/products/{productId}", new { stock = 99 }, ct); // product row, then its buckets: waits
+            await using (var observer = await databases.OpenCatalogAsync(DataIntent.Write, ct))
+            {
+                while (await observer.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") == 0)
+                {
+                    Assert.False(update.IsCompleted, "the update did not wait for the buckets this test holds");
+                    await Task.Delay(10, ct);
+                }
+            }
+
+            await other.ExecuteAsync(new CommandDefinition("UPDATE products SET stock = stock WHERE id = @productId", new { productId }, transaction, cancellationToken: ct));
+            using var response = await update;
+
+            var problem = await response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("Conflict with a concurrent request", problem.Title);
+            Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+            await transaction.RollbackAsync(ct);
+        }
+
+        Assert.Equal(40, await app.StockOfAsync(productId));
+        var retried = await (await admin.PutAsJsonAsync($"/api/v1/admin/products/{productId}", new { stock = 99 }, ct)).ReadAsync<ProductDto>();
+        Assert.Equal(99, retried.Stock);
     }
 
     [Fact]

@@ -430,6 +430,9 @@ public sealed class PostgresDialect : ISqlDialect
     public bool IsTimeout(Exception exception) =>
         exception is NpgsqlException { InnerException: TimeoutException } or PostgresException { SqlState: PostgresErrorCodes.QueryCanceled };
 
+    public bool IsTransientConflict(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+
     public bool IsUnavailable(Exception exception) => IsTimeout(exception) || exception switch
     {
         // Class 08: the connection failed; 57P01-03: the server is shutting down or starting; 53300: no connection slot left.

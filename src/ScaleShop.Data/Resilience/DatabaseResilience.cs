@@ -46,6 +46,13 @@ public sealed class DatabaseResilienceOptions
     /// <summary>While open, opens and statements of that database fail at once (503) instead of waiting out a timeout each.</summary>
     [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
     public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Retry-After of a request whose transaction the database aborted for a conflict with a concurrent one (a deadlock):
+    /// the conflict is over the moment the other transaction goes on, so the retry may come at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
+    public TimeSpan ConflictRetryAfter { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 [OptionsValidator]

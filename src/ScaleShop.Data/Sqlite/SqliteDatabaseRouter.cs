@@ -183,4 +183,6 @@ public sealed class SqliteDialect : ISqlDialect
 
     /// <summary>A timeout, SQLITE_IOERR (10) or SQLITE_CANTOPEN (14): the file cannot be used, not a bug in a statement.</summary>
     public bool IsUnavailable(Exception exception) => IsTimeout(exception) || exception is SqliteException { SqliteErrorCode: 10 or 14 };
+
+    public bool IsTransientConflict(Exception exception) => false;
 }

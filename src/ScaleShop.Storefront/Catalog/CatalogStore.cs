@@ -88,8 +88,10 @@ public sealed class CatalogStore(IDatabaseRouter databases, TimeProvider time, O
     {
         await using var connection = await databases.OpenCatalogAsync(DataIntent.Write, cancellationToken);
         await using var transaction = databases.BeginWriteTransaction(connection);
+        // The product row is locked before its buckets are touched: the lock order of every path that takes both (a
+        // reservation draining the buckets); buckets first here could deadlock with such a drain.
         var current = await connection.QuerySingleOrDefaultAsync<StockRow>(new CommandDefinition(
-            $"SELECT {TotalStock} AS Total, (SELECT COUNT(*) FROM stock_buckets b WHERE b.product_id = p.id) AS Buckets FROM products p WHERE p.id = @id",
+            $"SELECT {TotalStock} AS Total, (SELECT COUNT(*) FROM stock_buckets b WHERE b.product_id = p.id) AS Buckets FROM products p WHERE p.id = @id {databases.Dialect.LockRows}",
             new { id }, transaction, cancellationToken: cancellationToken));
         if (current is null)
         {

@@ -23,6 +23,7 @@ public static class StorefrontHostingExtensions
         services.AddDataProtection().SetApplicationName("ScaleShop").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(Path.GetFullPath(dataDirectory), "keys")));
         services.AddExceptionHandler<ShardPausedProblemHandler>();
         services.AddExceptionHandler<DependencyUnavailableProblemHandler>();
+        services.AddExceptionHandler<TransientConflictProblemHandler>();
         services.AddDatabaseHealthChecks();
         services.AddHostedService<StartupInitializer>();
         services.AddHostedService<StartupBanner>();

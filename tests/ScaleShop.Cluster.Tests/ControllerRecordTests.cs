@@ -20,4 +20,24 @@ public sealed class ControllerRecordTests
         Assert.False((self with { StartedAt = self.StartedAt.AddMinutes(-5) }).IsRunning());
         Assert.False((self with { Pid = int.MaxValue }).IsRunning());
     }
+
+    [Fact]
+    public async Task A_record_is_written_whole_and_read_back_as_written()
+    {
+        var state = Path.Combine(Path.GetTempPath(), "scaleshop-cluster-tests", "record-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(state);
+        try
+        {
+            var record = ControllerRecord.OfThisProcess(Local, new Uri("http://127.0.0.1:2/"), new Uri("http://127.0.0.1:3/"));
+            await record.WriteAsync(state, TestContext.Current.CancellationToken);
+            await (record with { Pid = 1 }).WriteAsync(state, TestContext.Current.CancellationToken); // replaces it
+
+            Assert.Equal(record with { Pid = 1 }, ControllerRecord.Read(state));
+            Assert.Equal([ControllerRecord.FileName], Directory.GetFiles(state).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
 }

@@ -23,6 +23,18 @@ public sealed record ControllerRecord(int Pid, Uri ControlUrl, Uri PublicUrl, Ur
         return new ControllerRecord(self.Id, controlUrl, publicUrl, gatewayAdminUrl, new DateTimeOffset(self.StartTime.ToUniversalTime(), TimeSpan.Zero));
     }
 
+    /// <summary>
+    /// Writes the record whole or not at all (a temporary file moved over the old one): the CLI polls it while the
+    /// controller starts, and a write in place let it read an empty file (CI: <c>cluster up</c> failed on a JsonException).
+    /// </summary>
+    public async Task WriteAsync(string stateDirectory, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(stateDirectory, FileName);
+        var temporary = path + ".tmp";
+        await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(this), cancellationToken);
+        File.Move(temporary, path, overwrite: true);
+    }
+
     public static ControllerRecord? Read(string stateDirectory)
     {
         var path = Path.Combine(stateDirectory, FileName);
@@ -46,8 +58,7 @@ public sealed class ClusterLifecycle(
     {
         var cluster = options.Value;
         Directory.CreateDirectory(cluster.LogsDirectory);
-        await File.WriteAllTextAsync(RecordPath, JsonSerializer.Serialize(ControllerRecord.OfThisProcess(
-            cluster.ControlUrl, cluster.PublicUrl, cluster.GatewayAdminUrl)), stoppingToken);
+        await ControllerRecord.OfThisProcess(cluster.ControlUrl, cluster.PublicUrl, cluster.GatewayAdminUrl).WriteAsync(cluster.StateDirectory, stoppingToken);
         try
         {
             await controller.StartAsync(stoppingToken);

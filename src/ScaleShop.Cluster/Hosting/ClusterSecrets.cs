@@ -40,13 +40,25 @@ public sealed class ClusterSecrets
 
     private static string NewKey() => Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
 
+    /// <summary>
+    /// Owner-only from its creation, and whole or not at all (a temporary file moved into place): the CLI and the tests
+    /// read the control key while the controller starts, and must never see it half written.
+    /// </summary>
     private static void WritePrivate(string path, string content)
     {
-        File.WriteAllText(path, content);
+        var temporary = path + ".tmp";
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+
+        using (var writer = new StreamWriter(temporary, System.Text.Encoding.UTF8, create))
+        {
+            writer.Write(content);
+        }
+
+        File.Move(temporary, path, overwrite: true);
     }
 
     private sealed record Stored(string GatewayAdminKey, string ControlKey, string AdminEmail, string AdminPassword);
